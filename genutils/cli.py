@@ -1,0 +1,96 @@
+"""`genbook`: list, run and build the chapters of the book."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .params import ParameterError, parse_cli_value
+from .runner import PROFILES, ChapterError, discover, run_chapters, select, summary_table
+
+
+def _overrides(pairs: list[list[str]] | None) -> dict:
+    return {name: parse_cli_value(value) for name, value in (pairs or [])}
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    chapters = discover()
+    width = max((len(c.name) for c in chapters), default=10)
+    for c in chapters:
+        print(f"{c.name.ljust(width)}  [{', '.join(c.profiles)}]  {c.title}")
+    print(f"{len(chapters)} chapters")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    chapters = select(discover(), args.chapters)
+    results = run_chapters(chapters, args.profile, _overrides(args.param), jobs=args.jobs,
+                           out_dir=args.out, use_cache=not args.no_cache, timeout=args.timeout)
+    print(summary_table(results))
+    for r in results:
+        if r.notebook:
+            print(f"  {r.chapter}: {r.notebook}")
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .book import build_html, place_notebooks, scoreboard_markdown, write_toc
+    from .runner import BOOK_DIR
+
+    t0 = time.time()
+    chapters = discover()
+    results = run_chapters(chapters, args.profile, jobs=args.jobs, use_cache=not args.no_cache,
+                           timeout=args.timeout)
+    place_notebooks(chapters, results)
+    write_toc(chapters)
+    (BOOK_DIR / "scoreboard.md").write_text(scoreboard_markdown(chapters, results))
+    status = build_html(strict=not args.no_strict)
+    print(summary_table(results))
+    print(f"book: {BOOK_DIR / '_build' / 'html' / 'index.html'}  ({time.time() - t0:.1f} s in all, "
+          f"profile {args.profile})")
+    failed = [r.chapter for r in results if r.status == "failed"]
+    if failed:
+        print(f"failed chapters (shown in the book with their error): {', '.join(failed)}", file=sys.stderr)
+    return status or (1 if failed else 0)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="genbook", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="every chapter with its part, profiles and title").set_defaults(func=cmd_list)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--profile", choices=PROFILES, default="cpu", help="parameter profile (default: cpu)")
+        sp.add_argument("-j", "--jobs", type=int, default=1, help="chapters run in parallel (default: 1)")
+        sp.add_argument("--no-cache", action="store_true", help="execute even if a cached run exists")
+        sp.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell (default: 1800)")
+
+    run = sub.add_parser("run", help="execute chapters with papermill")
+    run.add_argument("chapters", nargs="+", help="slug, part/slug, a part name, a path, or 'all'")
+    common(run)
+    run.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                     help="override one parameter (a Python literal); repeatable")
+    run.add_argument("--out", type=Path, help="folder for executed notebooks (default: .genbook/runs/PROFILE)")
+    run.set_defaults(func=cmd_run)
+
+    build = sub.add_parser("build", help="run every chapter, then build the HTML book with its scoreboard")
+    common(build)
+    build.add_argument("--no-strict", action="store_true", help="do not treat Sphinx warnings as errors")
+    build.set_defaults(func=cmd_build)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "jobs", 1) < 1:
+        parser().error("--jobs must be at least 1")
+    try:
+        return args.func(args)
+    except (ChapterError, ParameterError) as exc:
+        print(f"genbook: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
