@@ -18,7 +18,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     chapters = discover()
     width = max((len(c.name) for c in chapters), default=10)
     for c in chapters:
-        print(f"{c.name.ljust(width)}  [{', '.join(c.profiles)}]  {c.title}")
+        profiles = sorted(c.profiles, key=lambda p: PROFILES.index(p) if p in PROFILES else len(PROFILES))
+        print(f"{c.name.ljust(width)}  [{', '.join(profiles)}]  {c.title}")
     print(f"{len(chapters)} chapters")
     return 0
 

@@ -118,6 +118,8 @@ def describe(condition: Condition) -> str:
 
 
 def _format(x: Any) -> str:
+    if x is None:
+        return "n/a"
     return f"{x:.4g}" if isinstance(x, float) else str(x)
 
 
@@ -126,11 +128,19 @@ def headline_text(record: Mapping[str, Any]) -> str:
     return ", ".join(f"{n}={_format(record['statistics'].get(n))}" for n in record["headline"])
 
 
+def _finite_or_none(value: Any) -> float | None:
+    """JSON has no NaN: an unmeasurable statistic is stored as None (and reads as unknown)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
 def make_record(*, chapter: str, parameters: Mapping[str, Any], verdict_rule: Mapping[str, Condition],
                 statistics: Mapping[str, float], seeds: Sequence[int], headline: Sequence[str] | None = None,
                 started: float, profile: str, environment: Mapping[str, Any]) -> dict[str, Any]:
     """Build the machine-readable verdict record; the verdict is computed here, never passed in."""
-    stats = {k: (float(v) if not isinstance(v, bool) else float(v)) for k, v in statistics.items()}
+    stats = {k: _finite_or_none(v) for k, v in statistics.items()}
     missing = [n for n in statistic_names(verdict_rule["supported"]) + statistic_names(verdict_rule["contradicted"])
                if n not in stats]
     if missing:

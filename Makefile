@@ -1,0 +1,23 @@
+# The two commands of the README. Both create .venv and install into it when missing.
+PROFILE ?= cpu
+JOBS ?= 1
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: book test clean
+
+book: $(STAMP)
+	$(VENV)/bin/genbook build --profile $(PROFILE) -j $(JOBS)
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet -r requirements.txt
+	$(VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+clean:
+	rm -rf .genbook book/_build book/chapters book/_toc.yml book/scoreboard.md

@@ -1,0 +1,27 @@
+"""Test-session set-up: no network for this process or any child (chapter kernels included)."""
+import os
+import sys
+from pathlib import Path
+
+GUARD = Path(__file__).parent / "netguard"
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(GUARD), os.environ.get("PYTHONPATH")]))
+sys.path.insert(0, str(GUARD))
+import sitecustomize as netguard  # noqa: E402  - the guard module, installed on import
+
+assert netguard.socket.getaddrinfo is netguard._getaddrinfo
+
+
+import pytest  # noqa: E402
+
+from genutils import runner  # noqa: E402
+
+CHAPTERS = runner.discover()
+JOBS = 2  # chapters executed at once (this machine has 2 cores)
+
+
+@pytest.fixture(scope="session")
+def smoke_runs(tmp_path_factory):
+    """Every chapter executed once at smoke, uncached, shared by the chapter and book tests."""
+    out = tmp_path_factory.mktemp("smoke")
+    results = runner.run_chapters(CHAPTERS, "smoke", jobs=JOBS, out_dir=out, use_cache=False)
+    return {r.chapter: r for r in results}

@@ -1,0 +1,122 @@
+"""The runner on two fixture chapters: one that works, one that fails half-way."""
+from pathlib import Path
+
+import jupytext
+import nbformat
+import papermill
+import pytest
+
+from genutils import runner
+from genutils.cli import main
+from genutils.params import ParameterError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "studies"
+
+
+@pytest.fixture
+def chapters():
+    return {c.slug: c for c in runner.discover(FIXTURES)}
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "WORK", tmp_path)
+    return tmp_path
+
+
+def test_discover_reads_metadata_and_defaults(chapters):
+    assert [c.name for c in runner.discover(FIXTURES)] == ["theory/tiny", "dynamics/broken"]
+    tiny = chapters["tiny"]
+    assert tiny.defaults == {"seed": 0, "value": 1.0}
+    assert tiny.profiles == {"cpu": {}, "smoke": {"value": 0.75}}
+    assert tiny.title.startswith("A tiny chapter")
+
+
+def _write(tmp_path, text, part="theory", name="bad.py"):
+    path = tmp_path / part / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+HEADER = "# ---\n# jupyter:\n#   genbook:\n#     part: {part}\n#     profiles:\n#       smoke: {{{smoke}}}\n# ---\n\n"
+
+
+@pytest.mark.parametrize("header, body, message", [
+    ("", "# %% tags=['parameters']\nseed = 0\n", "no 'genbook' metadata"),
+    (HEADER.format(part="theory", smoke=""), "# %%\nseed = 0\n", "exactly one cell tagged 'parameters'"),
+    (HEADER.format(part="theory", smoke="sed: 1"), "# %% tags=['parameters']\nseed = 0\n", "unknown parameter(s) sed"),
+    (HEADER.format(part="ood", smoke=""), "# %% tags=['parameters']\nseed = 0\n", "part 'ood'"),
+])
+def test_broken_conventions_are_reported(tmp_path, header, body, message):
+    with pytest.raises(runner.ChapterError) as err:
+        runner.load_chapter(_write(tmp_path, header + body))
+    assert message in str(err.value)
+
+
+def test_select_by_slug_part_and_path(chapters):
+    all_ = runner.discover(FIXTURES)
+    assert [c.slug for c in runner.select(all_, ["tiny"])] == ["tiny"]
+    assert [c.slug for c in runner.select(all_, ["dynamics"])] == ["broken"]
+    assert [c.slug for c in runner.select(all_, ["studies/theory/tiny.py", "tiny"])] == ["tiny"]
+    assert len(runner.select(all_, ["all"])) == 2
+    with pytest.raises(runner.ChapterError, match="no chapter matches 'tinny'"):
+        runner.select(all_, ["tinny"])
+
+
+def test_resolve_layers_profile_then_overrides(chapters):
+    tiny = chapters["tiny"]
+    assert runner.resolve(tiny, "smoke") == ({"seed": 0, "value": 0.75}, {"value": 0.75})
+    assert runner.resolve(tiny, "smoke", {"seed": 3}) == ({"seed": 3, "value": 0.75}, {"seed": 3, "value": 0.75})
+    assert runner.resolve(tiny, "cpu") == ({"seed": 0, "value": 1.0}, {})
+    with pytest.raises(ParameterError, match="'gpu' is not a profile"):
+        runner.resolve(tiny, "gpu")
+    with pytest.raises(ParameterError, match="parameter 'valeu'"):
+        runner.resolve(tiny, "cpu", {"valeu": 2.0})
+
+
+def test_batch_isolates_failures_and_caches_only_complete_runs(chapters, home):
+    batch = [chapters["tiny"], chapters["broken"]]
+    first = runner.run_chapters(batch, "smoke", jobs=2, show_progress=False)
+    tiny, broken = first
+    assert tiny.status == "ok" and tiny.record["verdict"] == "supported"
+    assert tiny.record["statistics"] == {"doubled": 1.5} and tiny.record["profile"] == "smoke"
+    assert broken.status == "failed" and "this chapter breaks on purpose" in broken.error
+    assert broken.notebook is not None and broken.notebook.exists()  # kept, to show the error
+    cached = sorted(p.name for p in (home / "cache").iterdir())
+    assert len(cached) == 1 and cached[0].startswith("tiny-")
+
+    second = runner.run_chapters(batch, "smoke", jobs=2, show_progress=False)
+    assert [r.status for r in second] == ["cached", "failed"]
+    assert second[0].record == tiny.record
+
+    # A cache entry without a verdict record (half-written, say) is never trusted.
+    entry = next((home / "cache").iterdir())
+    nbformat.write(nbformat.v4.new_notebook(), entry)
+    third = runner.run_chapters([chapters["tiny"]], "smoke", show_progress=False)
+    assert third[0].status == "ok"
+    assert not [p for p in (home / "cache").iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_bad_parameters_fail_before_any_kernel_starts(chapters, home):
+    (res,) = runner.run_chapters([chapters["tiny"]], "smoke", {"valeu": 2.0}, show_progress=False)
+    assert res.status == "failed" and "parameter 'valeu'" in res.error and res.notebook is None
+    (res,) = runner.run_chapters([chapters["tiny"]], "smoke", {"value": "big"}, show_progress=False)
+    assert res.status == "failed" and "parameter 'value'" in res.error
+
+
+def test_plain_papermill_run_rejects_an_unknown_parameter(chapters, tmp_path):
+    with pytest.raises(papermill.PapermillExecutionError, match="parameter 'valeu': unknown"):
+        papermill.execute_notebook(jupytext.read(chapters["tiny"].path), str(tmp_path / "out.ipynb"),
+                                   parameters={"valeu": 2.0}, kernel_name="python3", progress_bar=False)
+
+
+def test_cli_errors_are_clear(capsys):
+    assert main(["run", "no_such_chapter"]) == 2
+    assert "no chapter matches 'no_such_chapter'" in capsys.readouterr().err
+
+
+def test_cli_lists_the_book_chapters(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "theory/overtraining_dynamics" in out and "[smoke, cpu, gpu]" in out

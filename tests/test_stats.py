@@ -1,0 +1,32 @@
+import numpy as np
+import pytest
+
+import genutils as gu
+
+
+def test_bootstrap_interval_of_a_mean_matches_the_normal_interval():
+    x = np.random.default_rng(1).normal(loc=2.0, scale=3.0, size=400)
+    lo, hi = gu.bootstrap_ci(x, n_boot=4000, seed=0)
+    half = 1.96 * x.std(ddof=1) / np.sqrt(len(x))
+    assert lo == pytest.approx(x.mean() - half, abs=0.05)
+    assert hi == pytest.approx(x.mean() + half, abs=0.05)
+
+
+def test_bootstrap_interval_collapses_on_constant_data_and_is_seeded():
+    assert gu.bootstrap_ci(np.full(5, 0.7)) == pytest.approx((0.7, 0.7))
+    x = np.arange(10.0)
+    assert gu.bootstrap_ci(x, np.median, seed=3) == gu.bootstrap_ci(x, np.median, seed=3)
+
+
+def test_bootstrap_rejects_empty_input_and_bad_level():
+    with pytest.raises(ValueError):
+        gu.bootstrap_ci(np.array([]))
+    with pytest.raises(ValueError):
+        gu.bootstrap_ci(np.ones(3), level=1.5)
+
+
+def test_mean_sd():
+    mean, sd = gu.mean_sd(np.array([[1.0, 2.0], [3.0, 6.0]]))
+    assert mean.tolist() == [2.0, 4.0]
+    assert sd == pytest.approx([np.sqrt(2), np.sqrt(8)])
+    assert gu.mean_sd(np.array([[5.0, 1.0]]))[1].tolist() == [0.0, 0.0]
