@@ -224,8 +224,8 @@ sns.lineplot(data=plot_theory, x="step", y="E_g", hue="alpha", palette=palette, 
 sns.lineplot(data=plot_sim, x="step", y="E_g", hue="alpha", palette=palette, ax=ax, errorbar="sd",
              marker="o", linestyle="", err_style="bars", markersize=4)
 ax.set(xscale="log", yscale="log")
-gu.label(ax, "gradient-descent step + 1", "generalization error $E_g(t)$", "Theory (lines) and simulation (dots)")
 ax.legend(title="α = P/N", ncols=2, fontsize="small")
+gu.label(ax, "gradient-descent step + 1", "generalization error $E_g(t)$", "Theory (lines) and simulation (dots)")
 
 # %% [markdown]
 # **Figure 2.** Late-time error $L(\alpha)$ (last step) and early-stopped error $S(\alpha)$ (minimum over
@@ -237,6 +237,9 @@ summary = per_seed.melt(id_vars=["alpha", "seed"], var_name="error", value_name=
 fig, ax = gu.subplots(width=7, height=4.5)
 sns.lineplot(data=summary, x="alpha", y="E_g", hue="error", marker="o", errorbar="sd", ax=ax)
 ax.set(xscale="log", yscale="log")
+ax.set_xticks([a for a in (0.25, 0.5, 1, 2, 4) if min(P.alphas) <= a <= max(P.alphas)], minor=False)
+ax.xaxis.set_major_formatter("{x:g}")
+ax.xaxis.set_minor_formatter("")
 gu.label(ax, "α = P/N (log scale)", "generalization error", "Late-time versus early-stopped error")
 
 # %% [markdown]
