@@ -1,0 +1,193 @@
+"""Train many small models of one architecture at once.
+
+K models (K seeds, or K values of a scalar hyperparameter) are held as one set of
+stacked parameters, shape (K, ...) per tensor; a step evaluates every model with
+`torch.func.vmap` over `functional_call` and takes per-model gradients with
+`torch.func.grad`. Each model keeps its own initialization seed, its own data order
+and, if asked, its own learning rate and weight decay, and ends with the same
+parameters (to float tolerance) as `train_one` gives it trained alone.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.func import functional_call, grad_and_value, stack_module_state, vmap
+
+from .progress import progress
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def build(make_model: Callable[[], nn.Module], seed: int, device: torch.device | str = "cpu") -> nn.Module:
+    """One model, initialised from `seed` (the same rule `stack` uses for each of its models)."""
+    torch.manual_seed(seed)
+    return make_model().to(device)
+
+
+@dataclass
+class ManyModels:
+    """K models of one architecture: stacked parameters and buffers, callable on a batch."""
+
+    base: nn.Module
+    params: dict[str, torch.Tensor]
+    buffers: dict[str, torch.Tensor]
+
+    @property
+    def k(self) -> int:
+        return next(iter(self.params.values())).shape[0]
+
+    def _one(self, params, buffers, x):
+        return functional_call(self.base, (params, buffers), (x,))
+
+    def __call__(self, x: torch.Tensor, per_model: bool = False) -> torch.Tensor:
+        """Outputs (K, n, ...): `x` is shared by all models, or (K, n, ...) with `per_model=True`."""
+        in_dims = (0, 0, 0 if per_model else None)
+        return vmap(self._one, in_dims=in_dims)(self.params, self.buffers, x)
+
+    def model(self, i: int) -> nn.Module:
+        """Model i as an ordinary nn.Module (a copy), e.g. to inspect or to compare."""
+        m = copy.deepcopy(self.base)
+        m.load_state_dict({name: t[i].detach().clone() for name, t in {**self.params, **self.buffers}.items()},
+                          assign=True)
+        return m
+
+
+def stack(make_model: Callable[[], nn.Module], seeds: Sequence[int], device: torch.device | str = "cpu"
+          ) -> ManyModels:
+    """K = len(seeds) models, model i initialised exactly as `build(make_model, seeds[i])`."""
+    if not seeds:
+        raise ValueError("stack needs at least one seed")
+    models = [build(make_model, s, device) for s in seeds]
+    params, buffers = stack_module_state(models)
+    params = {k: v.detach().clone() for k, v in params.items()}
+    base = copy.deepcopy(models[0]).to("meta")
+    return ManyModels(base=base, params=params, buffers=buffers)
+
+
+def batch_order(n: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    """Endless minibatch indices: a fresh permutation each epoch, the last partial batch dropped."""
+    if not 0 < batch_size <= n:
+        raise ValueError(f"batch_size must be in [1, {n}], got {batch_size}")
+    while True:
+        perm = torch.randperm(n, generator=generator)
+        for i in range(n // batch_size):
+            yield perm[i * batch_size:(i + 1) * batch_size]
+
+
+def _per_model(value: float | Sequence[float], k: int, name: str, device) -> torch.Tensor:
+    t = torch.as_tensor(value, dtype=torch.float32, device=device).flatten()
+    if t.numel() == 1:
+        t = t.expand(k)
+    if t.numel() != k:
+        raise ValueError(f"{name} must be one value or {k} values (one per model), got {t.numel()}")
+    return t
+
+
+@dataclass
+class History:
+    """Per-model metrics recorded during training: rows of {step, model, name: value}."""
+
+    rows: list[dict] = field(default_factory=list)
+
+    def add(self, step: int, metrics: dict[str, torch.Tensor]) -> None:
+        values = {name: v.detach().float().cpu().tolist() for name, v in metrics.items()}
+        k = len(next(iter(values.values())))
+        self.rows += [{"step": step, "model": i, **{n: v[i] for n, v in values.items()}} for i in range(k)]
+
+    def frame(self):
+        """The history as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)
+
+
+def train_many(models: ManyModels, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, *, steps: int,
+               data_seeds: Sequence[int], batch_size: int | None = None, per_model_data: bool = False,
+               optimizer: str = "sgd", lr: float | Sequence[float] = 0.1,
+               weight_decay: float | Sequence[float] = 0.0, momentum: float = 0.0,
+               betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+               record: Callable[[ManyModels], dict[str, torch.Tensor]] | None = None,
+               record_at: Sequence[int] = (), desc: str = "training") -> History:
+    """Train all K models in place for `steps` steps; return the per-model metrics of `record`.
+
+    `loss_fn(outputs, targets)` is the ordinary single-model loss (a scalar).
+    Data are shared by all models, or one dataset per model ((K, n, ...) with
+    `per_model_data=True`); model i draws its minibatches from `data_seeds[i]`
+    (full batch when `batch_size` is None). `lr` and `weight_decay` may differ
+    per model. SGD (with momentum) and Adam match `torch.optim` step for step.
+    `record(models)` returns metrics of shape (K,), taken before the step
+    numbers in `record_at` (step `steps` means after the last one).
+    """
+    k, device = models.k, next(iter(models.params.values())).device
+    if len(data_seeds) != k:
+        raise ValueError(f"need one data seed per model: {k} models, {len(data_seeds)} seeds")
+    if optimizer not in ("sgd", "adam"):
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    n = x.shape[1] if per_model_data else x.shape[0]
+    lr_k = _per_model(lr, k, "lr", device)
+    wd_k = _per_model(weight_decay, k, "weight_decay", device)
+    full = batch_size is None
+    orders = None if full else [batch_order(n, batch_size, torch.Generator().manual_seed(s)) for s in data_seeds]
+
+    def one_loss(params, buffers, xb, yb):
+        return loss_fn(functional_call(models.base, (params, buffers), (xb,)), yb)
+
+    x_dim = 0 if per_model_data or not full else None
+    step_fn = vmap(grad_and_value(one_loss), in_dims=(0, 0, x_dim, x_dim))
+    state = {name: (torch.zeros_like(p), torch.zeros_like(p)) for name, p in models.params.items()}
+    history, wanted = History(), set(record_at)
+    rows = torch.arange(k, device=device)[:, None]
+
+    for t in progress(range(steps + 1), desc=desc):
+        if record is not None and t in wanted:
+            with torch.no_grad():
+                history.add(t, record(models))
+        if t == steps:
+            break
+        if full:
+            xb, yb = x, y
+        else:
+            idx = torch.stack([next(o) for o in orders]).to(device)
+            xb, yb = (x[rows, idx], y[rows, idx]) if per_model_data else (x[idx], y[idx])
+        grads, _ = step_fn(models.params, models.buffers, xb, yb)
+        with torch.no_grad():
+            for name, p in models.params.items():
+                shape = (k,) + (1,) * (p.ndim - 1)
+                g = grads[name] + wd_k.view(shape) * p
+                m, v = state[name]
+                if optimizer == "sgd":
+                    if momentum:
+                        m.copy_(g if t == 0 else m * momentum + g)
+                        g = m
+                    p -= lr_k.view(shape) * g
+                else:
+                    m.mul_(betas[0]).add_(g, alpha=1 - betas[0])
+                    v.mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
+                    c1, c2 = 1 - betas[0] ** (t + 1), (1 - betas[1] ** (t + 1)) ** 0.5
+                    p -= (lr_k.view(shape) / c1) * m / (v.sqrt() / c2 + eps)
+    return history
+
+
+def train_one(make_model: Callable[[], nn.Module], x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, *,
+              seed: int, data_seed: int, steps: int, batch_size: int | None = None, optimizer: str = "sgd",
+              lr: float = 0.1, weight_decay: float = 0.0, momentum: float = 0.0,
+              betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+              device: torch.device | str = "cpu") -> nn.Module:
+    """The reference: one model with `torch.optim`, the same init and data order as in `train_many`."""
+    model = build(make_model, seed, device)
+    if optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    order = None if batch_size is None else batch_order(x.shape[0], batch_size, torch.Generator().manual_seed(data_seed))
+    for _ in range(steps):
+        idx = None if order is None else next(order).to(x.device)
+        xb, yb = (x, y) if idx is None else (x[idx], y[idx])
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(xb), yb).backward()
+        opt.step()
+    return model

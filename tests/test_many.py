@@ -1,0 +1,72 @@
+"""The many-models trainer gives each model what training it alone gives it."""
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from genutils import many
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 3))
+
+
+@pytest.fixture
+def data():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 6, generator=g)
+    return x, (x[:, 0] > 0).long() + (x[:, 1] > 0).long()
+
+
+@pytest.mark.parametrize("opt", [
+    dict(optimizer="sgd", lr=[0.05, 0.1, 0.2], momentum=0.0, weight_decay=0.0),
+    dict(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=[0.0, 1e-3, 1e-2]),
+    dict(optimizer="adam", lr=[1e-3, 3e-3, 1e-2], weight_decay=1e-4),
+])
+def test_stacked_training_equals_training_each_model_alone(data, opt):
+    x, y = data
+    seeds, data_seeds = [1, 2, 3], [10, 11, 12]
+    models = many.stack(mlp, seeds)
+    many.train_many(models, x, y, F.cross_entropy, steps=25, batch_size=16, data_seeds=data_seeds, **opt)
+    for i in range(3):
+        per = {key: (v[i] if isinstance(v, list) else v) for key, v in opt.items()}
+        alone = many.train_one(mlp, x, y, F.cross_entropy, seed=seeds[i], data_seed=data_seeds[i], steps=25,
+                               batch_size=16, **per)
+        together = models.model(i)
+        for (name, a), b in zip(alone.state_dict().items(), together.state_dict().values()):
+            assert torch.allclose(a, b, atol=1e-5, rtol=1e-4), f"model {i}, {name}"
+
+
+def test_models_differ_by_seed_and_start_like_build(data):
+    models = many.stack(mlp, [5, 6])
+    ref = many.build(mlp, 6)
+    assert torch.equal(models.params["0.weight"][1], ref[0].weight)
+    assert not torch.equal(models.params["0.weight"][0], models.params["0.weight"][1])
+    assert models(data[0]).shape == (2, 64, 3)
+
+
+def test_per_model_data_full_batch_and_recording():
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(2, 32, 6, generator=g)
+    y = torch.randint(3, (2, 32), generator=g)
+    models = many.stack(mlp, [0, 1])
+    hist = many.train_many(models, x, y, F.cross_entropy, steps=10, data_seeds=[0, 0], per_model_data=True, lr=0.5,
+                           record=lambda m: {"loss": F.cross_entropy(m(x, per_model=True).transpose(1, 2), y,
+                                                                     reduction="none").mean(1)},
+                           record_at=[0, 10])
+    df = hist.frame()
+    assert list(df.step) == [0, 0, 10, 10] and list(df.model) == [0, 1, 0, 1]
+    assert (df[df.step == 10].loss.values < df[df.step == 0].loss.values).all()
+    alone = many.train_one(mlp, x[1], y[1], F.cross_entropy, seed=1, data_seed=0, steps=10, lr=0.5)
+    assert torch.allclose(alone[0].weight, models.model(1)[0].weight, atol=1e-5)
+
+
+def test_bad_arguments_are_named(data):
+    x, y = data
+    models = many.stack(mlp, [0, 1])
+    with pytest.raises(ValueError, match="one data seed per model"):
+        many.train_many(models, x, y, F.cross_entropy, steps=1, data_seeds=[0])
+    with pytest.raises(ValueError, match="lr must be one value or 2 values"):
+        many.train_many(models, x, y, F.cross_entropy, steps=1, data_seeds=[0, 1], lr=[0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="batch_size"):
+        many.train_many(models, x, y, F.cross_entropy, steps=1, data_seeds=[0, 1], batch_size=1000)
