@@ -5,7 +5,7 @@ profiles, reproducibility, verdict records, statistics, closed forms, data
 generators, plots and progress bars; the paper's own method stays in the chapter.
 """
 from .chapter import current_profile, report_verdict
-from .data import cluster_data, noisy_labels
+from .data import cluster_data, mnist1d, noisy_labels
 from .params import Bool, Choice, Float, Int, List, Optional, ParameterError, Params, check_params
 from .plots import label, set_theme, subplots
 from .progress import progress
@@ -22,6 +22,6 @@ __all__ = [
     "Bool", "Choice", "Float", "Int", "List", "Optional", "ParameterError", "Params", "all_of", "any_of",
     "bootstrap_ci", "check_params", "cluster_data", "cond", "configure_threads", "current_profile", "device",
     "environment", "label", "marchenko_pastur_atom", "marchenko_pastur_pdf", "marchenko_pastur_support",
-    "mean_sd", "noisy_labels", "not_", "progress", "report_verdict", "rng", "rule", "seed_everything",
+    "mean_sd", "mnist1d", "noisy_labels", "not_", "progress", "report_verdict", "rng", "rule", "seed_everything",
     "set_theme", "subplots",
 ]

@@ -37,3 +37,21 @@ def noisy_labels(y: torch.Tensor, rate: float, *, num_classes: int | None = None
         return torch.where(flip, -y, y), flip
     shift = torch.randint(1, num_classes, y.shape, generator=generator)
     return torch.where(flip, (y + shift) % num_classes, y), flip
+
+
+def mnist1d(num_samples: int = 5000, *, seed: int = 42, train_split: float = 0.8
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """MNIST-1D generated procedurally (no download): (x_train, y_train, x_test, y_test), float32 / int64.
+
+    Inputs are length-40 signals, labels the ten digit classes; the default
+    arguments reproduce the dataset of the MNIST-1D paper (5000 samples, seed 42).
+    """
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    if num_samples < 10:
+        raise ValueError(f"num_samples must be at least 10, got {num_samples}")
+    args = get_dataset_args()
+    args.num_samples, args.seed, args.train_split = num_samples, seed, train_split
+    d = make_dataset(args)
+    return (torch.tensor(d["x"], dtype=torch.float32), torch.tensor(d["y"], dtype=torch.int64),
+            torch.tensor(d["x_test"], dtype=torch.float32), torch.tensor(d["y_test"], dtype=torch.int64))

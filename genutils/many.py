@@ -1,11 +1,14 @@
 """Train many small models of one architecture at once.
 
 K models (K seeds, or K values of a scalar hyperparameter) are held as one set of
-stacked parameters, shape (K, ...) per tensor; a step evaluates every model with
-`torch.func.vmap` over `functional_call` and takes per-model gradients with
-`torch.func.grad`. Each model keeps its own initialization seed, its own data order
-and, if asked, its own learning rate and weight decay, and ends with the same
-parameters (to float tolerance) as `train_one` gives it trained alone.
+stacked parameters, shape (K, ...) per tensor. A step evaluates every model at once
+-- batched matrix products for a plain `nn.Sequential` of `nn.Linear` layers and
+parameter-free activations, `torch.func.vmap` over `functional_call` for any other
+module -- and one backward pass of the summed losses gives each model its own
+gradient, since the models share no parameter. Each model keeps its own
+initialization seed, its own data order and, if asked, its own learning rate and
+weight decay, and ends with the same parameters (to float tolerance) as `train_one`
+gives it trained alone.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from torch.func import functional_call, grad_and_value, stack_module_state, vmap
+from torch.func import functional_call, stack_module_state, vmap
 
 from .progress import progress
 
@@ -40,13 +43,38 @@ class ManyModels:
     def k(self) -> int:
         return next(iter(self.params.values())).shape[0]
 
+    @property
+    def is_plain_mlp(self) -> bool:
+        """A Sequential of Linear layers and parameter-free modules: the batched-matmul path applies."""
+        return isinstance(self.base, nn.Sequential) and not self.buffers and all(
+            isinstance(m, nn.Linear) or not any(True for _ in m.parameters()) for m in self.base)
+
     def _one(self, params, buffers, x):
         return functional_call(self.base, (params, buffers), (x,))
 
+    def _mlp(self, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        h = x
+        for i, layer in enumerate(self.base):
+            if isinstance(layer, nn.Linear):
+                w = params[f"{i}.weight"]
+                h = h.expand(w.shape[0], *h.shape) if h.ndim == 2 else h
+                if layer.bias is None:
+                    h = torch.bmm(h, w.transpose(1, 2))
+                else:
+                    h = torch.baddbmm(params[f"{i}.bias"][:, None, :], h, w.transpose(1, 2))
+            else:
+                h = layer(h)
+        return h
+
+    def forward(self, params: dict[str, torch.Tensor], x: torch.Tensor, per_model: bool = False) -> torch.Tensor:
+        """Outputs (K, n, ...) of every model under `params`; `x` shared, or (K, n, ...) if `per_model`."""
+        if self.is_plain_mlp and x.ndim == (3 if per_model else 2):
+            return self._mlp(params, x)
+        return vmap(self._one, in_dims=(0, 0, 0 if per_model else None))(params, self.buffers, x)
+
     def __call__(self, x: torch.Tensor, per_model: bool = False) -> torch.Tensor:
         """Outputs (K, n, ...): `x` is shared by all models, or (K, n, ...) with `per_model=True`."""
-        in_dims = (0, 0, 0 if per_model else None)
-        return vmap(self._one, in_dims=in_dims)(self.params, self.buffers, x)
+        return self.forward(self.params, x, per_model)
 
     def model(self, i: int) -> nn.Module:
         """Model i as an ordinary nn.Module (a copy), e.g. to inspect or to compare."""
@@ -64,7 +92,7 @@ def stack(make_model: Callable[[], nn.Module], seeds: Sequence[int], device: tor
     models = [build(make_model, s, device) for s in seeds]
     params, buffers = stack_module_state(models)
     params = {k: v.detach().clone() for k, v in params.items()}
-    base = copy.deepcopy(models[0]).to("meta")
+    base = copy.deepcopy(models[0]).to("meta").requires_grad_(False)
     return ManyModels(base=base, params=params, buffers=buffers)
 
 
@@ -130,14 +158,14 @@ def train_many(models: ManyModels, x: torch.Tensor, y: torch.Tensor, loss_fn: Lo
     n = x.shape[1] if per_model_data else x.shape[0]
     lr_k = _per_model(lr, k, "lr", device)
     wd_k = _per_model(weight_decay, k, "weight_decay", device)
+    use_wd, same_lr = bool((wd_k != 0).any()), bool((lr_k == lr_k[0]).all())
+    lr_value = float(lr_k[0])
     full = batch_size is None
     orders = None if full else [batch_order(n, batch_size, torch.Generator().manual_seed(s)) for s in data_seeds]
 
-    def one_loss(params, buffers, xb, yb):
-        return loss_fn(functional_call(models.base, (params, buffers), (xb,)), yb)
-
-    x_dim = 0 if per_model_data or not full else None
-    step_fn = vmap(grad_and_value(one_loss), in_dims=(0, 0, x_dim, x_dim))
+    batched = per_model_data or not full  # minibatches differ per model even when the data are shared
+    per_model_loss = vmap(loss_fn, in_dims=(0, 0 if batched else None))
+    names = list(models.params)
     state = {name: (torch.zeros_like(p), torch.zeros_like(p)) for name, p in models.params.items()}
     history, wanted = History(), set(record_at)
     rows = torch.arange(k, device=device)[:, None]
@@ -153,17 +181,25 @@ def train_many(models: ManyModels, x: torch.Tensor, y: torch.Tensor, loss_fn: Lo
         else:
             idx = torch.stack([next(o) for o in orders]).to(device)
             xb, yb = (x[rows, idx], y[rows, idx]) if per_model_data else (x[idx], y[idx])
-        grads, _ = step_fn(models.params, models.buffers, xb, yb)
+        params = {name: p.detach().requires_grad_() for name, p in models.params.items()}
+        losses = per_model_loss(models.forward(params, xb, per_model=batched), yb)
+        grads = dict(zip(names, torch.autograd.grad(losses.sum(), list(params.values()))))
         with torch.no_grad():
             for name, p in models.params.items():
                 shape = (k,) + (1,) * (p.ndim - 1)
-                g = grads[name] + wd_k.view(shape) * p
+                g = grads[name] + wd_k.view(shape) * p if use_wd else grads[name]
                 m, v = state[name]
                 if optimizer == "sgd":
                     if momentum:
-                        m.copy_(g if t == 0 else m * momentum + g)
+                        if t == 0:
+                            m.copy_(g)
+                        else:
+                            m.mul_(momentum).add_(g)
                         g = m
-                    p -= lr_k.view(shape) * g
+                    if same_lr:
+                        p.sub_(g, alpha=lr_value)
+                    else:
+                        p.sub_(lr_k.view(shape) * g)
                 else:
                     m.mul_(betas[0]).add_(g, alpha=1 - betas[0])
                     v.mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])

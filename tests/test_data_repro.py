@@ -47,3 +47,11 @@ def test_device_and_environment():
     assert gu.device("cpu").type == "cpu"
     env = gu.environment()
     assert {"python", "torch", "numpy", "device", "threads"} <= set(env)
+
+
+def test_mnist1d_is_generated_offline_and_seeded():
+    x, y, xt, yt = gu.mnist1d(200, seed=3)
+    assert x.shape == (160, 40) and xt.shape == (40, 40) and x.dtype == torch.float32
+    assert set(y.tolist()) <= set(range(10)) and len(set(y.tolist())) > 5
+    assert torch.equal(x, gu.mnist1d(200, seed=3)[0])
+    assert not torch.equal(x, gu.mnist1d(200, seed=4)[0])

@@ -70,3 +70,27 @@ def test_bad_arguments_are_named(data):
         many.train_many(models, x, y, F.cross_entropy, steps=1, data_seeds=[0, 1], lr=[0.1, 0.2, 0.3])
     with pytest.raises(ValueError, match="batch_size"):
         many.train_many(models, x, y, F.cross_entropy, steps=1, data_seeds=[0, 1], batch_size=1000)
+
+
+class Scaled(nn.Module):
+    """Not a plain Sequential: exercises the general vmap path."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = mlp()
+        self.scale = nn.Parameter(torch.tensor(0.5))
+
+    def forward(self, x):
+        return self.scale * self.body(x)
+
+
+def test_general_modules_train_like_alone_too(data):
+    x, y = data
+    models = many.stack(Scaled, [1, 2])
+    assert not models.is_plain_mlp and many.stack(mlp, [1]).is_plain_mlp
+    many.train_many(models, x, y, F.cross_entropy, steps=15, batch_size=16, data_seeds=[3, 4], lr=0.1, momentum=0.9)
+    for i in range(2):
+        alone = many.train_one(Scaled, x, y, F.cross_entropy, seed=i + 1, data_seed=i + 3, steps=15, batch_size=16,
+                               lr=0.1, momentum=0.9)
+        for (name, a), b in zip(alone.state_dict().items(), models.model(i).state_dict().values()):
+            assert torch.allclose(a, b, atol=1e-5, rtol=1e-4), f"model {i}, {name}"
