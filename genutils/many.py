@@ -138,7 +138,7 @@ def train_many(models: ManyModels, x: torch.Tensor, y: torch.Tensor, loss_fn: Lo
                optimizer: str = "sgd", lr: float | Sequence[float] = 0.1,
                weight_decay: float | Sequence[float] = 0.0, momentum: float = 0.0,
                betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-               record: Callable[[ManyModels], dict[str, torch.Tensor]] | None = None,
+               record: Callable[[ManyModels, int], dict[str, torch.Tensor]] | None = None,
                record_at: Sequence[int] = (), desc: str = "training") -> History:
     """Train all K models in place for `steps` steps; return the per-model metrics of `record`.
 
@@ -147,8 +147,8 @@ def train_many(models: ManyModels, x: torch.Tensor, y: torch.Tensor, loss_fn: Lo
     `per_model_data=True`); model i draws its minibatches from `data_seeds[i]`
     (full batch when `batch_size` is None). `lr` and `weight_decay` may differ
     per model. SGD (with momentum) and Adam match `torch.optim` step for step.
-    `record(models)` returns metrics of shape (K,), taken before the step
-    numbers in `record_at` (step `steps` means after the last one).
+    `record(models, step)` returns metrics of shape (K,), taken after `step`
+    updates for each step in `record_at` (0 is the initialization).
     """
     k, device = models.k, next(iter(models.params.values())).device
     if len(data_seeds) != k:
@@ -173,7 +173,7 @@ def train_many(models: ManyModels, x: torch.Tensor, y: torch.Tensor, loss_fn: Lo
     for t in progress(range(steps + 1), desc=desc):
         if record is not None and t in wanted:
             with torch.no_grad():
-                history.add(t, record(models))
+                history.add(t, record(models, t))
         if t == steps:
             break
         if full:

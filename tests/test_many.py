@@ -51,7 +51,7 @@ def test_per_model_data_full_batch_and_recording():
     y = torch.randint(3, (2, 32), generator=g)
     models = many.stack(mlp, [0, 1])
     hist = many.train_many(models, x, y, F.cross_entropy, steps=10, data_seeds=[0, 0], per_model_data=True, lr=0.5,
-                           record=lambda m: {"loss": F.cross_entropy(m(x, per_model=True).transpose(1, 2), y,
+                           record=lambda m, step: {"loss": F.cross_entropy(m(x, per_model=True).transpose(1, 2), y,
                                                                      reduction="none").mean(1)},
                            record_at=[0, 10])
     df = hist.frame()

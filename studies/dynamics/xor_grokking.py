@@ -63,8 +63,10 @@ import pandas as pd
 import seaborn as sns
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 import genutils as gu
+from genutils import many
 
 gu.set_theme()
 
@@ -131,49 +133,64 @@ def xor_dataset(n: int, mu_exp: float, generator: torch.Generator) -> tuple[torc
 # $f(x) = \sum_{j=1}^m a_j\,\mathrm{ReLU}(\langle w_j, x\rangle)$ with the second layer fixed,
 # $a_j = \pm 1/\sqrt m$ (half each), and the first layer initialised tiny,
 # $w_j \sim \mathcal N(0, \texttt{init\_scale}^2 I)$. Full-batch gradient descent on the mean logistic
-# loss $\frac1n\sum_i \log(1 + e^{-y_i f(x_i)})$ with a large step $\sqrt m/d$. The `seeds` networks are
-# trained together: their weights are one tensor of shape (seeds, m, d), and summing their independent
-# losses gives each network its own gradient.
+# loss $\frac1n\sum_i \log(1 + e^{-y_i f(x_i)})$ with a large step $\sqrt m/d$.
+
+# %%
+class TwoLayerReLU(nn.Module):
+    """f(x) = Σ_j a_j ReLU(<w_j, x>): only the first layer W is trained; a is a fixed ±1/√m buffer."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(P.width, P.dim) * P.init_scale)
+        signs = torch.cat([torch.ones(P.width // 2), -torch.ones(P.width // 2)])
+        self.register_buffer("a", signs / math.sqrt(P.width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x @ self.w.T) @ self.a
+
+
+def logistic_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean of log(1 + exp(−y f(x))), written with softplus for numerical stability."""
+    return F.softplus(-y * out).mean()
+
+
+# %% [markdown]
+# The `seeds` networks, each with its own data and initialization, are trained together by
+# `genutils.many`: their weights are stacked into one tensor of shape (seeds, m, d), and one step updates
+# every network with the gradient of its own loss (the trainer is tested to match training each network
+# alone). At each recorded step we measure, per network, accuracy on the noisy training labels, on the
+# flipped points only (memorisation of noise), and on the clean test set.
 
 # %%
 def run(mu_exp: float) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
     """Train `seeds` networks on data with cluster norm d**mu_exp; return accuracies per recorded step."""
-    xs, ys, noisy, flipped, x_te, y_te, w0 = [], [], [], [], [], [], []
-    for s in range(P.seeds):
-        g = torch.Generator().manual_seed(P.seed + s)
+    seeds = [P.seed + s for s in range(P.seeds)]
+    data = []
+    for s in seeds:
+        g = torch.Generator().manual_seed(s)
         x, y = xor_dataset(P.n_train, mu_exp, g)
-        y_noisy, flip = gu.noisy_labels(y, P.eta, generator=g)
-        xt, yt = xor_dataset(P.n_test, mu_exp, g)
-        xs.append(x); noisy.append(y_noisy); flipped.append(flip); x_te.append(xt); y_te.append(yt)
-        w0.append(torch.randn(P.width, P.dim, generator=g) * P.init_scale)
-    x, y_noisy, flipped = (torch.stack(v).to(device) for v in (xs, noisy, flipped))
-    x_te, y_te = torch.stack(x_te).to(device), torch.stack(y_te).to(device)
-    w = torch.stack(w0).to(device).requires_grad_()
-    a = torch.cat([torch.ones(P.width // 2), -torch.ones(P.width // 2)]).to(device) / math.sqrt(P.width)
+        y_noisy, flipped = gu.noisy_labels(y, P.eta, generator=g)
+        data.append((x, y_noisy, flipped, *xor_dataset(P.n_test, mu_exp, g)))
+    x, y_noisy, flipped, x_te, y_te = (torch.stack(v).to(device) for v in zip(*data))
+    models = many.stack(TwoLayerReLU, seeds, device)
+    snapshots = {}
 
-    def f(inputs: torch.Tensor) -> torch.Tensor:
-        return torch.relu(inputs @ w.transpose(1, 2)) @ a
+    def measure(models: many.ManyModels, step: int) -> dict[str, torch.Tensor]:
+        right = torch.sign(models(x, per_model=True)) == y_noisy
+        if step in (1, P.steps):
+            snapshots[step] = models.params["w"][0, :, :2].cpu().numpy() / P.dim**mu_exp
+        return {
+            "train (noisy labels)": right.float().mean(1),
+            "flipped points": (right & flipped).sum(1) / flipped.sum(1).clamp(min=1),
+            "test (clean labels)": (torch.sign(models(x_te, per_model=True)) == y_te).float().mean(1),
+        }
 
-    rows, snapshots = [], {}
-    for t in gu.progress(range(P.steps + 1), desc=f"GD, mu_exp={mu_exp}"):
-        if t in grid:
-            with torch.no_grad():
-                right_train = torch.sign(f(x)) == y_noisy
-                right_test = torch.sign(f(x_te)) == y_te
-            for s in range(P.seeds):
-                rows.append({"step": t, "seed": P.seed + s,
-                             "train (noisy labels)": right_train[s].float().mean().item(),
-                             "flipped points": right_train[s][flipped[s]].float().mean().item(),
-                             "test (clean labels)": right_test[s].float().mean().item()})
-            if t in (1, P.steps):
-                snapshots[t] = w[0, :, :2].detach().cpu().numpy() / P.dim**mu_exp
-        if t == P.steps:
-            break
-        loss = F.softplus(-y_noisy * f(x)).mean(dim=1).sum()
-        (grad,) = torch.autograd.grad(loss, w)
-        with torch.no_grad():
-            w -= step_size * grad
-    return pd.DataFrame(rows), snapshots
+    history = many.train_many(models, x, y_noisy, logistic_loss, steps=P.steps, data_seeds=seeds,
+                              per_model_data=True, lr=step_size, record=measure, record_at=grid,
+                              desc=f"GD, mu_exp={mu_exp}")
+    df = history.frame()
+    df["seed"] = df.pop("model").map(dict(enumerate(seeds)))
+    return df, snapshots
 
 
 main, snapshots = run(P.mu_exp)
