@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from .params import ParameterError, parse_cli_value
-from .runner import PROFILES, ChapterError, discover, run_chapters, select, summary_table
+from .runner import PROFILES, ChapterError, discover, run_chapters, select, summary_table, timing_table
 
 
 def _overrides(pairs: list[list[str]] | None) -> dict:
@@ -48,6 +48,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     (BOOK_DIR / "scoreboard.md").write_text(scoreboard_markdown(chapters, results))
     status = build_html(strict=not args.no_strict)
     print(summary_table(results))
+    print("\nTiming (wall s: the chapter's own, from kernel start to verdict; run s: this build's execution)")
+    print(timing_table(results))
     print(f"book: {BOOK_DIR / '_build' / 'html' / 'index.html'}  ({time.time() - t0:.1f} s in all, "
           f"profile {args.profile})")
     failed = [r.chapter for r in results if r.status == "failed"]

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -185,6 +186,19 @@ def _atomic_copy(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
+def _ipc_kernel_manager(folder: str) -> type:
+    """A kernel manager that talks to its kernel over Unix sockets in `folder`, not TCP on loopback."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            self.ip = os.path.join(folder, "kernel")
+
+    return IPCKernelManager
+
+
 def _execute(path: str, injected: dict[str, Any], label: str, out: str, cache: str | None,
              threads: int, timeout: int | None) -> tuple[str, dict | None, str, float]:
     """Worker: run one chapter with papermill. Returns (status, record, error, seconds)."""
@@ -199,9 +213,11 @@ def _execute(path: str, injected: dict[str, Any], label: str, out: str, cache: s
     partial = out_path.with_name(f".{out_path.stem}.partial.ipynb")
     t0 = time.time()
     try:
-        papermill.execute_notebook(jupytext.read(path), str(partial), parameters=injected,
-                                   cwd=str(Path(path).parent), kernel_name="python3", language="python",
-                                   progress_bar=False, log_output=False, execution_timeout=timeout)
+        with tempfile.TemporaryDirectory(prefix="genbook-") as sockets:
+            papermill.execute_notebook(jupytext.read(path), str(partial), parameters=injected,
+                                       cwd=str(Path(path).parent), kernel_name="python3", language="python",
+                                       progress_bar=False, log_output=False, execution_timeout=timeout,
+                                       kernel_manager_class=_ipc_kernel_manager(sockets))
     except Exception as exc:  # noqa: BLE001 - any failure is reported, never raised into the batch
         if partial.exists():
             os.replace(partial, out_path)
@@ -283,4 +299,24 @@ def summary_table(results: list[Result]) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.insert(len(lines) - 1, lines[1])
+    return "\n".join(lines)
+
+
+def timing_table(results: list[Result]) -> str:
+    """Where the time goes: chapters slowest first (own wall time, and the run's time with kernel start-up
+    when it ran now), then per part and in total, labelled with the profile."""
+    label = results[0].label if results else ""
+    rows = [("chapter", "profile", "status", "wall s", "run s")]
+    for r in sorted(results, key=lambda r: -r.wall_time_s):
+        run = f"{r.run_time_s:.1f}" if r.status != "cached" else "cached"
+        rows.append((r.chapter, r.label, r.status, f"{r.wall_time_s:.1f}", run))
+    for part in PARTS:
+        rs = [r for r in results if r.part == part]
+        if rs:
+            rows.append((f"part {part} ({len(rs)})", label, "", f"{sum(r.wall_time_s for r in rs):.1f}", ""))
+    rows.append((f"total ({len(results)} chapters)", label, "", f"{sum(r.wall_time_s for r in results):.1f}",
+                 f"{sum(r.run_time_s for r in results):.1f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

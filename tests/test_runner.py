@@ -120,3 +120,13 @@ def test_cli_lists_the_book_chapters(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "theory/overtraining_dynamics" in out and "[smoke, cpu, gpu]" in out
+
+
+def test_timing_table_sorts_by_wall_time_and_totals_by_part():
+    rs = [runner.Result("theory/a", "theory", "a", "smoke", "ok", record={"wall_time_s": 3.0}, run_time_s=7.0),
+          runner.Result("dynamics/b", "dynamics", "b", "smoke", "cached", record={"wall_time_s": 5.0}),
+          runner.Result("theory/c", "theory", "c", "smoke", "failed", error="x", run_time_s=1.5)]
+    lines = runner.timing_table(rs).splitlines()
+    assert [ln.split()[0] for ln in lines[2:5]] == ["dynamics/b", "theory/a", "theory/c"]
+    assert lines[-3].split()[-1] == "4.5"  # part theory: 3.0 + the failed run's 1.5
+    assert lines[-1].split()[-2:] == ["9.5", "8.5"]
