@@ -19,8 +19,8 @@ PART_TITLES = {
     "llm": "Language models",
     "rl_graphs": "Reinforcement learning and graphs",
 }
-_BADGE = {"supported": "✅ supported", "contradicted": "❌ contradicted", "inconclusive": "➖ inconclusive",
-          "failed": "⚠️ failed"}
+_BADGE = {"supported": "{bdg-success}`supported`", "contradicted": "{bdg-danger}`contradicted`",
+          "inconclusive": "{bdg-warning}`inconclusive`", "failed": "{bdg-dark}`failed`"}
 
 
 def place_notebooks(chapters: list[Chapter], results: list[Result], book: Path = BOOK) -> None:
@@ -54,14 +54,15 @@ def scoreboard_markdown(chapters: list[Chapter], results: list[Result]) -> str:
     """The scoreboard page: one row per chapter, then counts and the timing table."""
     lines = ["# Scoreboard", "",
              "Every chapter's verdict, computed by its own rule from its own measurements in the run that built "
-             "this page. *Statistic* shows the numbers the rule reads; *wall time* is the chapter's own.", "",
-             "| chapter | paper | claim | verdict | deciding statistic | profile | wall time (s) |",
-             "|---|---|---|---|---|---|---|"]
+             "this page. *Deciding statistics* are the numbers the rule reads; *wall time* is the chapter's own, "
+             "from kernel start to verdict.", "",
+             "| chapter | verdict | deciding statistics | claim | profile | wall time (s) |",
+             "|---|---|---|---|---|---|"]
     for ch, r in zip(chapters, results):
-        stat = headline_text(r.record) if r.record else f"error: {r.error}"
-        lines.append(f"| {{doc}}`{_cell(ch.title)} <chapters/{ch.part}/{ch.slug}>` | {_cell(ch.paper)} | "
-                     f"{_cell(ch.claim)} | {_BADGE[r.verdict]} | {_cell(stat)} | `{_cell(r.label)}` | "
-                     f"{r.wall_time_s:.1f} |")
+        stats = headline_text(r.record).replace(", ", "<br>") if r.record else f"error: {_cell(r.error)}"
+        lines.append(f"| {{doc}}`{_cell(ch.title)} <chapters/{ch.part}/{ch.slug}>`<br><small>{_cell(ch.paper)}"
+                     f"</small> | {_BADGE[r.verdict]} | <small>{stats}</small> | <small>{_cell(ch.claim)}</small> | "
+                     f"`{_cell(r.label)}` | {r.wall_time_s:.1f} |")
     counts = {v: sum(r.verdict == v for r in results) for v in _BADGE}
     lines += ["", "**Totals:** " + ", ".join(f"{n} {v}" for v, n in counts.items() if n) + ".", "",
               "## Timing", "", "| part | chapters | wall time (s) |", "|---|---|---|"]
