@@ -115,6 +115,10 @@ def _per_model(value: float | Sequence[float], k: int, name: str, device) -> tor
     return t
 
 
+class StopTraining(Exception):
+    """Raise from a `record` callback to end `train_many` early (e.g. once every model fits)."""
+
+
 @dataclass
 class History:
     """Per-model metrics recorded during training: rows of {step, model, name: value}."""
@@ -148,7 +152,8 @@ def train_many(models: ManyModels, x: torch.Tensor, y: torch.Tensor, loss_fn: Lo
     (full batch when `batch_size` is None). `lr` and `weight_decay` may differ
     per model. SGD (with momentum) and Adam match `torch.optim` step for step.
     `record(models, step)` returns metrics of shape (K,), taken after `step`
-    updates for each step in `record_at` (0 is the initialization).
+    updates for each step in `record_at` (0 is the initialization); it may
+    raise `StopTraining` to end training there.
     """
     k, device = models.k, next(iter(models.params.values())).device
     if len(data_seeds) != k:
@@ -172,8 +177,11 @@ def train_many(models: ManyModels, x: torch.Tensor, y: torch.Tensor, loss_fn: Lo
 
     for t in progress(range(steps + 1), desc=desc):
         if record is not None and t in wanted:
-            with torch.no_grad():
-                history.add(t, record(models, t))
+            try:
+                with torch.no_grad():
+                    history.add(t, record(models, t))
+            except StopTraining:
+                break
         if t == steps:
             break
         if full:

@@ -94,3 +94,21 @@ def test_general_modules_train_like_alone_too(data):
                                lr=0.1, momentum=0.9)
         for (name, a), b in zip(alone.state_dict().items(), models.model(i).state_dict().values()):
             assert torch.allclose(a, b, atol=1e-5, rtol=1e-4), f"model {i}, {name}"
+
+
+def test_record_can_stop_training_early(data):
+    x, y = data
+    models = many.stack(mlp, [0, 1])
+    start = models.params["0.weight"].clone()
+
+    def record(m, step):
+        if step == 3:
+            raise many.StopTraining
+        return {"step": torch.full((2,), float(step))}
+
+    hist = many.train_many(models, x, y, F.cross_entropy, steps=10, batch_size=16, data_seeds=[0, 1], lr=0.1,
+                           record=record, record_at=range(11))
+    assert sorted(set(hist.frame().step)) == [0, 1, 2]
+    alone = many.train_one(mlp, x, y, F.cross_entropy, seed=1, data_seed=1, steps=3, batch_size=16, lr=0.1)
+    assert torch.allclose(alone[0].weight, models.model(1)[0].weight, atol=1e-5)
+    assert not torch.equal(start, models.params["0.weight"])

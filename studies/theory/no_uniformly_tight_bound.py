@@ -178,13 +178,10 @@ print(f"domain {tuple(x_dom.shape)}; coverage of the domain by S: "
 # after `max_epochs`. The sweep is a small Jiang-style grid: every width x learning rate x repetition; networks
 # of one repetition share their sample, initialization and data order, so a one-hyperparameter slice changes
 # only that hyperparameter. All networks of one width are trained at once by `genutils.many`, each with its
-# own sample and learning rate; when every network of the batch has interpolated, training ends.
+# own sample and learning rate; when every network of the batch has interpolated, the recording callback
+# raises `many.StopTraining` and training ends.
 
 # %%
-class AllInterpolated(Exception):
-    """Raised from the recording callback to end training once every network has reached 100%."""
-
-
 def make_mlp(width: int):
     return lambda: nn.Sequential(nn.Linear(40, width, bias=False), nn.ReLU(),
                                  nn.Linear(width, width, bias=False), nn.ReLU(),
@@ -211,16 +208,13 @@ def train_width(width: int) -> dict:
         stop_epoch[newly] = step // steps_per_epoch
         done.logical_or_(newly)
         if bool(done.all()):
-            raise AllInterpolated
+            raise many.StopTraining
         return {"train_acc": acc}
 
-    try:
-        many.train_many(models, xs, ys, F.cross_entropy, steps=P.max_epochs * steps_per_epoch,
-                        data_seeds=init_seeds, batch_size=P.batch_size, per_model_data=True, optimizer="adam",
-                        lr=[lr for lr, _ in cells], record=record,
-                        record_at=[e * steps_per_epoch for e in range(1, P.max_epochs + 1)], desc=f"width {width}")
-    except AllInterpolated:
-        pass
+    many.train_many(models, xs, ys, F.cross_entropy, steps=P.max_epochs * steps_per_epoch,
+                    data_seeds=init_seeds, batch_size=P.batch_size, per_model_data=True, optimizer="adam",
+                    lr=[lr for lr, _ in cells], record=record,
+                    record_at=[e * steps_per_epoch for e in range(1, P.max_epochs + 1)], desc=f"width {width}")
     for k in h:  # networks that never interpolated keep their last weights
         h[k][~done] = models.params[k][~done]
     return {"width": width, "cells": cells, "w0": w0, "h": h, "xs": xs, "ys": ys, "idx": idx,
