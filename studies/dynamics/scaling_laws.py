@@ -100,6 +100,7 @@ from torch import nn
 
 import genutils as gu
 from genutils import many
+from genutils.models import Positions, Windows
 
 gu.set_theme()
 
@@ -173,47 +174,17 @@ print(f"MNIST-1D: {len(x_pool)} training-pool and {len(x_test)} test signals of 
 # $\approx 6c^2 + 60c$.
 #
 # A convolution is a linear map applied to every sliding window, so it is written here as *window
-# extraction* (a parameter-free module) followed by `nn.Linear` on the windows, channels last. The
+# extraction* (`genutils.models.Windows`, parameter-free) followed by `nn.Linear` on the windows, channels last. The
 # network is then a plain `nn.Sequential` of linear layers and parameter-free modules, which lets
 # `genutils.many` train all runs of one width as a single batched matrix product per layer (the
 # `vmap`-over-`conv1d` path was about ten times slower on this CPU).
 
 # %%
-class Windows(nn.Module):
-    """(..., B·L, C) → (..., B·L_out, C·k): the sliding windows a stride-`stride` 1-D convolution reads."""
-
-    def __init__(self, length: int, kernel: int, stride: int = 2, pad: int = 1, first: bool = False):
-        super().__init__()
-        self.length, self.kernel, self.stride, self.pad, self.first = length, kernel, stride, pad, first
-        self.out_length = (length + 2 * pad - kernel) // stride + 1
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        if self.first:  # raw signals (..., B, L) with one channel
-            lead, channels = h.shape[:-2], 1
-            h = h.unsqueeze(-1)
-        else:
-            lead, channels = h.shape[:-2], h.shape[-1]
-            h = h.reshape(*lead, -1, self.length, channels)
-        h = F.pad(h, (0, 0, self.pad, self.pad))
-        return h.unfold(-2, self.kernel, self.stride).reshape(*lead, -1, channels * self.kernel)
-
-
-class Positions(nn.Module):
-    """(..., B·L, C) → (..., B, L·C): concatenate the positions of each signal before the read-out."""
-
-    def __init__(self, length: int):
-        super().__init__()
-        self.length = length
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return h.reshape(*h.shape[:-2], -1, self.length * h.shape[-1])
-
-
 def make_cnn(c: int):
     def make() -> nn.Sequential:
-        w1 = Windows(40, 5, first=True)
-        w2 = Windows(w1.out_length, 3)
-        w3 = Windows(w2.out_length, 3)
+        w1 = Windows(40, 5, stride=2, pad=1, first=True)
+        w2 = Windows(w1.out_length, 3, stride=2, pad=1)
+        w3 = Windows(w2.out_length, 3, stride=2, pad=1)
         return nn.Sequential(w1, nn.Linear(5, c), nn.ReLU(), w2, nn.Linear(3 * c, c), nn.ReLU(),
                              w3, nn.Linear(3 * c, c), nn.ReLU(), Positions(w3.out_length),
                              nn.Linear(w3.out_length * c, 10))

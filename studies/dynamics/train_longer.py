@@ -77,6 +77,7 @@ from torch import nn
 
 import genutils as gu
 from genutils import many
+from genutils.models import Positions, Windows
 
 gu.set_theme()
 
@@ -146,36 +147,6 @@ print(f"{len(x_train)} training and {len(x_test)} test signals")
 # plain stack for the batched trainer.
 
 # %%
-class Windows(nn.Module):
-    """(..., B·L, C) → (..., B·L_out, C·k): the sliding windows a 1-D convolution reads (raw signals if `first`)."""
-
-    def __init__(self, length: int, kernel: int, stride: int, pad: int, first: bool = False):
-        super().__init__()
-        self.length, self.kernel, self.stride, self.pad, self.first = length, kernel, stride, pad, first
-        self.out_length = (length + 2 * pad - kernel) // stride + 1
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        if self.first:  # raw signals (..., B, L), one channel
-            lead, channels = h.shape[:-2], 1
-            h = h.unsqueeze(-1)
-        else:
-            lead, channels = h.shape[:-2], h.shape[-1]
-            h = h.reshape(*lead, -1, self.length, channels)
-        h = F.pad(h, (0, 0, self.pad, self.pad))
-        return h.unfold(-2, self.kernel, self.stride).reshape(*lead, -1, channels * self.kernel)
-
-
-class Positions(nn.Module):
-    """(..., B·L, C) → (..., B, L·C): flatten positions and channels of each signal."""
-
-    def __init__(self, length: int):
-        super().__init__()
-        self.length = length
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return h.reshape(*h.shape[:-2], -1, self.length * h.shape[-1])
-
-
 class GhostBatchNorm(nn.Module):
     """Batch norm over ghost batches of `ghost` rows (None: the whole batch) of a (..., B, F) tensor.
 
