@@ -102,6 +102,7 @@ from sklearn.datasets import load_digits
 from torch import nn
 
 import genutils as gu
+from genutils.geometry import intrinsic_dim_mle, intrinsic_dim_twonn
 from genutils import many
 
 gu.set_theme()
@@ -231,34 +232,11 @@ print({k: (tuple(v["x_pool"].shape), tuple(v["x_test"].shape)) for k, v in real.
 # - **Label sharpness** $\hat K_F = \max_{j\ne k} |y_j - y_k| / \lVert x_j - x_k\rVert$. With class labels we
 #   read $|y_j - y_k|$ as $\mathbb 1[y_j \ne y_k]$ (identical to the paper's binary case), so
 #   $\hat K_F = 1 / (\text{distance of the closest differently-labelled pair})$: a single pair decides it.
+#
+# The two dimension estimators are standard instruments shared with other chapters, in `genutils.geometry`
+# (`intrinsic_dim_twonn`, `intrinsic_dim_mle`); the label sharpness, this paper's own quantity, is below.
 
 # %%
-def neighbour_distances(x: torch.Tensor, k: int) -> torch.Tensor:
-    """Distances to the k nearest other points, sorted, shape (n, k); duplicates of a point are skipped."""
-    dist = torch.cdist(x.double(), x.double())
-    dist.fill_diagonal_(float("inf"))
-    dist[dist < 1e-9] = float("inf")  # exact duplicates (e.g. dead ReLU features) carry no geometry
-    return dist.topk(k, dim=1, largest=False).values
-
-
-def twonn(x: torch.Tensor, discard: float = 0.1) -> float:
-    t = neighbour_distances(x, 2)
-    mu = (t[:, 1] / t[:, 0])
-    mu = mu[torch.isfinite(mu)].sort().values
-    n = len(mu)
-    keep = int(n * (1 - discard))
-    xs = torch.log(mu[:keep])
-    ys = -torch.log(1 - torch.arange(1, keep + 1, dtype=torch.float64) / n)
-    return float((xs * ys).sum() / (xs * xs).sum())
-
-
-def mle_id(x: torch.Tensor, k: int) -> float:
-    t = neighbour_distances(x, k)
-    t = t[torch.isfinite(t).all(1)]
-    logs = torch.log(t[:, -1:] / t[:, :-1])
-    return float(1 / logs.mean())
-
-
 def label_sharpness(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     """(K_F, median nearest-neighbour distance) on the estimation subsample."""
     dist = torch.cdist(x.double(), x.double())
@@ -274,7 +252,7 @@ est_rows = []
 for name, d, omega, data in named:
     k_f, nn_median = label_sharpness(data["x_est"], data["y_est"])
     est_rows.append({"dataset": name, "d": d, "omega": omega, "real": name in real,
-                     "TwoNN": twonn(data["x_est"]), "MLE": mle_id(data["x_est"], P.k_mle),
+                     "TwoNN": intrinsic_dim_twonn(data["x_est"]), "MLE": intrinsic_dim_mle(data["x_est"], P.k_mle),
                      "K_F": k_f, "median NN dist": nn_median})
 estimates = pd.DataFrame(est_rows).set_index("dataset")
 estimates.round(3)
@@ -344,7 +322,7 @@ def train_and_measure(entries: list[dict], classes: int, desc: str) -> pd.DataFr
     for i, e in enumerate(entries):
         rows.append({"dataset": e["name"], "N": e["n"], "seed": e["seed"], "test error": float(err[i]),
                      "test loss": float(ce[i]), "clean acc": 1 - float(err[i]), "adv acc": 1 - float(adv_err[i]),
-                     "d_repr": twonn(feats[i])})
+                     "d_repr": intrinsic_dim_twonn(feats[i])})
     return pd.DataFrame(rows)
 
 

@@ -124,6 +124,7 @@ from scipy.stats import spearmanr
 from sklearn.datasets import load_digits
 
 import genutils as gu
+from genutils.geometry import intrinsic_dim_mle, min_class_distance
 
 gu.set_theme()
 
@@ -300,7 +301,9 @@ gu.label(ax, "log10 resolution R/δ", "log10 inductive bias complexity (bits)",
 # - $\hat\delta$ as the smallest distance between two sample points of different classes;
 # - $R$ as the largest norm.
 #
-# As in the official code, $\hat m$ is rounded to the nearest integer before it enters the formula.
+# As in the official code, $\hat m$ is rounded to the nearest integer before it enters the formula. Both
+# estimators are shared instruments, `genutils.geometry.intrinsic_dim_mle` and `min_class_distance` (exact
+# pairwise distances, exact duplicates ignored).
 #
 # The difficulty computed from $(\hat m, \hat\delta, \hat R)$ is compared with the one from the true
 # $(m, \delta, R)$, both with $n$ = `n_points`.
@@ -322,29 +325,13 @@ def sphere_task(m: int, generator: torch.Generator) -> tuple[torch.Tensor, torch
     return z @ basis.T, y
 
 
-def intrinsic_dim(x: torch.Tensor, k: int) -> float:
-    """Maximum-likelihood intrinsic dimension from the k nearest neighbours (pooled, as in the official code)."""
-    dist = torch.cdist(x, x)
-    dist.fill_diagonal_(float("inf"))
-    nearest = dist.topk(k, dim=1, largest=False).values  # T_1 … T_k, ascending
-    nearest = nearest.clamp(min=1e-12)
-    return float(1 / (nearest[:, k - 1 : k].log() - nearest[:, : k - 1].log()).mean())
-
-
-def min_class_distance(x: torch.Tensor, y: torch.Tensor) -> float:
-    """Smallest distance between two points of different classes (exact duplicates ignored)."""
-    dist = torch.cdist(x, x)
-    dist[(y[:, None] == y[None, :]) | (dist < 1e-9)] = float("inf")
-    return float(dist.min())
-
-
 t0 = time.time()
 rows = []
 for m in gu.progress(P.synth_dims, desc="synthetic m"):
     for s in range(P.seeds):
         run_seed = P.seed + 100 * m + s
         x, y = sphere_task(m, torch.Generator().manual_seed(run_seed))
-        m_hat, delta_hat, r_hat = intrinsic_dim(x, P.k_neighbours), min_class_distance(x, y), float(x.norm(dim=1).max())
+        m_hat, delta_hat, r_hat = intrinsic_dim_mle(x, P.k_neighbours), min_class_distance(x, y), float(x.norm(dim=1).max())
         rows.append({
             "m": m, "seed": run_seed, "m_hat": m_hat, "delta_hat": delta_hat,
             "true": float(difficulty_log10(m, P.synth_resolution, P.n_points, 2, P.error)),
@@ -386,7 +373,7 @@ datasets = {"digits": (torch.tensor(digits_x / 16.0), torch.tensor(digits_y)),
             "MNIST-1D": (x_m1d.double(), y_m1d)}
 real_rows = []
 for name, (x, y) in datasets.items():
-    m_hat, delta_hat, r_hat = intrinsic_dim(x, P.k_neighbours), min_class_distance(x, y), float(x.norm(dim=1).max())
+    m_hat, delta_hat, r_hat = intrinsic_dim_mle(x, P.k_neighbours), min_class_distance(x, y), float(x.norm(dim=1).max())
     real_rows.append({"dataset": name, "n": len(x), "ambient": x.shape[1], "m_hat": m_hat, "delta_hat": delta_hat,
                       "R": r_hat, "log10_bits": float(difficulty_log10(round(m_hat), r_hat / delta_hat, len(x), 10,
                                                                        P.error, radius=r_hat))})
