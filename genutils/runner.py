@@ -288,6 +288,17 @@ def run_chapters(chapters: list[Chapter], profile: str = "cpu", overrides: dict[
     return [results[ch.name] for ch in chapters]
 
 
+def _format_table(rows: list[tuple[str, ...]], rule_before_last: bool = False) -> str:
+    """Left-aligned plain-text columns, a rule under the header (and above a totals row if asked)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    rule = "  ".join("-" * w for w in widths)
+    lines.insert(1, rule)
+    if rule_before_last:
+        lines.insert(len(lines) - 1, rule)
+    return "\n".join(lines)
+
+
 def summary_table(results: list[Result]) -> str:
     """A plain-text table: chapter, status, verdict, deciding statistic, wall time, plus a total."""
     from .verdict import headline_text
@@ -298,11 +309,7 @@ def summary_table(results: list[Result]) -> str:
         rows.append((r.chapter, r.status, r.verdict, stat[:80], f"{r.wall_time_s:.1f}"))
     total = sum(r.wall_time_s for r in results)
     rows.append(("total", f"{sum(r.status != 'failed' for r in results)}/{len(results)} ran", "", "", f"{total:.1f}"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    lines.insert(len(lines) - 1, lines[1])
-    return "\n".join(lines)
+    return _format_table(rows, rule_before_last=True)
 
 
 def timing_table(results: list[Result]) -> str:
@@ -319,7 +326,4 @@ def timing_table(results: list[Result]) -> str:
             rows.append((f"part {part} ({len(rs)})", label, "", f"{sum(r.wall_time_s for r in rs):.1f}", ""))
     rows.append((f"total ({len(results)} chapters)", label, "", f"{sum(r.wall_time_s for r in results):.1f}",
                  f"{sum(r.run_time_s for r in results):.1f}"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return _format_table(rows)
