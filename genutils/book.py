@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .runner import BOOK_DIR as BOOK, PARTS, ROOT, Chapter, Result
+from .runner import BOOK_DIR as BOOK, PARTS, ROOT, Chapter, Result, not_falsifiable
 from .verdict import headline_text
 
 BOOK = ROOT / "book"
@@ -21,13 +21,26 @@ PART_TITLES = {
 }
 _BADGE = {"supported": "{bdg-success}`supported`", "contradicted": "{bdg-danger}`contradicted`",
           "inconclusive": "{bdg-warning}`inconclusive`", "failed": "{bdg-dark}`failed`"}
+_NOT_FALSIFIABLE = "{bdg-danger-line}`not falsifiable`"
+_NO_NULL = "{bdg-secondary}`none declared`"
+
+
+def _by_run(chapters: list[Chapter], results: list[Result]) -> list[tuple[Chapter, Result, Result | None]]:
+    """(chapter, main result, falsification result or None) per chapter, from a flat list of results."""
+    by = {(r.chapter, r.run): r for r in results}
+    rows = []
+    for ch in chapters:
+        if (ch.name, "main") not in by:
+            raise KeyError(f"no main run of {ch.name} among the results")
+        rows.append((ch, by[ch.name, "main"], by.get((ch.name, "falsification"))))
+    return rows
 
 
 def place_notebooks(chapters: list[Chapter], results: list[Result], book: Path = BOOK) -> None:
     """Copy each executed notebook to book/chapters/<part>/<slug>.ipynb (stale ones are removed first)."""
     target = book / "chapters"
     shutil.rmtree(target, ignore_errors=True)
-    for ch, res in zip(chapters, results):
+    for ch, res, _ in _by_run(chapters, results):
         dst = target / ch.part / f"{ch.slug}.ipynb"
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(res.notebook if res.notebook else ch.notebook, dst)
@@ -50,27 +63,58 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _stats(r: Result | None) -> str:
+    if r is None:
+        return ""
+    return headline_text(r.record).replace(", ", "<br>") if r.record else f"error: {_cell(r.error)}"
+
+
 def scoreboard_markdown(chapters: list[Chapter], results: list[Result]) -> str:
-    """The scoreboard page: one row per chapter, then counts and the timing table."""
+    """The scoreboard page: per part, one row per chapter with both verdicts, then counts and timing."""
+    rows = _by_run(chapters, results)
     lines = ["# Scoreboard", "",
              "Every chapter's verdict, computed by its own rule from its own measurements in the run that built "
-             "this page. *Deciding statistics* are the numbers the rule reads; *wall time* is the chapter's own, "
-             "from kernel start to verdict.", "",
-             "| chapter | verdict | deciding statistics | claim | profile | wall time (s) |",
-             "|---|---|---|---|---|---|"]
-    for ch, r in zip(chapters, results):
-        stats = headline_text(r.record).replace(", ", "<br>") if r.record else f"error: {_cell(r.error)}"
-        lines.append(f"| {{doc}}`{_cell(ch.title)} <chapters/{ch.part}/{ch.slug}>`<br><small>{_cell(ch.paper)}"
-                     f"</small> | {_BADGE[r.verdict]} | <small>{stats}</small> | <small>{_cell(ch.claim)}</small> | "
-                     f"`{_cell(r.label)}` | {r.wall_time_s:.1f} |")
-    counts = {v: sum(r.verdict == v for r in results) for v in _BADGE}
-    lines += ["", "**Totals:** " + ", ".join(f"{n} {v}" for v, n in counts.items() if n) + ".", "",
+             "this page, beside the verdict of its **falsification run**: the same sizes and seeds with the "
+             "parameter values that remove the cause the paper names. A chapter that is `supported` with its "
+             "cause removed as well is marked *not falsifiable*: its verdict certifies the design, not the paper. "
+             "*Deciding statistics* are the numbers the rule reads; *wall time* is the chapter's own, from kernel "
+             "start to verdict (main run + falsification run).", ""]
+    for part in PARTS:
+        members = [row for row in rows if row[0].part == part]
+        if not members:
+            continue
+        lines += [f"## {PART_TITLES[part]}", "",
+                  "| chapter | verdict | cause removed | deciding statistics | with the cause removed | profile "
+                  "| wall time (s) |", "|---|---|---|---|---|---|---|"]
+        for ch, r, n in members:
+            if ch.null is None:
+                null_badge = _NO_NULL
+            else:
+                null_badge = _BADGE[n.verdict] if n is not None else "not run"
+                if n is not None and not_falsifiable(r, n):
+                    null_badge += f"<br>{_NOT_FALSIFIABLE}"
+            reason = f"<br><small>{_cell(ch.null_reason)}</small>" if ch.null_reason else ""
+            wall = r.wall_time_s + (n.wall_time_s if n is not None else 0.0)
+            lines.append(f"| {{doc}}`{_cell(ch.title)} <chapters/{ch.part}/{ch.slug}>`<br><small>{_cell(ch.paper)}"
+                         f"</small> | {_BADGE[r.verdict]} | {null_badge}{reason} | <small>{_stats(r)}</small> | "
+                         f"<small>{_stats(n)}</small> | `{_cell(r.label)}` | {wall:.1f} |")
+        lines.append("")
+    counts = {v: sum(r.verdict == v for _, r, _ in rows) for v in _BADGE}
+    null_counts = {v: sum(n is not None and n.verdict == v for _, _, n in rows) for v in _BADGE}
+    flagged = [ch for ch, r, n in rows if not_falsifiable(r, n)]
+    missing = [ch for ch, _, _ in rows if ch.null is None]
+    lines += ["**Totals:** " + ", ".join(f"{n} {v}" for v, n in counts.items() if n) + ".", "",
+              "**With the cause removed:** " + (", ".join(f"{n} {v}" for v, n in null_counts.items() if n) or "none run")
+              + ".", "",
+              f"**Not falsifiable:** {len(flagged)}" + (" (" + ", ".join(
+                  f"{{doc}}`{_cell(ch.title)} <chapters/{ch.part}/{ch.slug}>`" for ch in flagged) + ")" if flagged else "")
+              + "." + (f" **No falsification run declared:** {len(missing)}." if missing else ""), "",
               "## Timing", "", "| part | chapters | wall time (s) |", "|---|---|---|"]
     for part in PARTS:
         rs = [r for r in results if r.part == part]
         if rs:
-            lines.append(f"| {part} | {len(rs)} | {sum(r.wall_time_s for r in rs):.1f} |")
-    lines.append(f"| **all** | {len(results)} | {sum(r.wall_time_s for r in results):.1f} |")
+            lines.append(f"| {part} | {len({r.chapter for r in rs})} | {sum(r.wall_time_s for r in rs):.1f} |")
+    lines.append(f"| **all** | {len(rows)} | {sum(r.wall_time_s for r in results):.1f} |")
     return "\n".join(lines) + "\n"
 
 

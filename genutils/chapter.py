@@ -28,6 +28,11 @@ def current_profile() -> str:
     return os.environ.get("GENBOOK_PROFILE", "interactive")
 
 
+def current_run() -> str:
+    """`falsification` when the runner executes the chapter's falsification run (GENBOOK_RUN), else `main`."""
+    return os.environ.get("GENBOOK_RUN", "main")
+
+
 def report_verdict(*, chapter: str, params: Mapping[str, Any], rule: Mapping[str, Any],
                    statistics: Mapping[str, float], seeds: Sequence[int],
                    headline: Sequence[str] | None = None) -> dict[str, Any]:
@@ -40,7 +45,7 @@ def report_verdict(*, chapter: str, params: Mapping[str, Any], rule: Mapping[str
     from IPython.display import display
 
     record = make_record(chapter=chapter, parameters=params, verdict_rule=rule, statistics=statistics,
-                         seeds=seeds, headline=headline, started=STARTED, profile=current_profile(),
+                         seeds=seeds, headline=headline, started=STARTED, profile=current_profile(), run=current_run(),
                          environment=environment())
     display({MIME_TYPE: record, "text/html": record_html(record), "text/plain": record_text(record)}, raw=True)
     return record

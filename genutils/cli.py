@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 from .params import ParameterError, parse_cli_value
-from .runner import PROFILES, ChapterError, discover, run_chapters, select, summary_table, timing_table
+from .runner import (PROFILES, ChapterError, Result, discover, not_falsifiable, run_chapters, select,
+                     summary_table, timing_table)
 
 
 def _overrides(pairs: list[list[str]] | None) -> dict:
@@ -20,18 +21,34 @@ def cmd_list(args: argparse.Namespace) -> int:
     for c in chapters:
         profiles = sorted(c.profiles, key=lambda p: PROFILES.index(p) if p in PROFILES else len(PROFILES))
         print(f"{c.name.ljust(width)}  [{', '.join(profiles)}]  {c.title}")
+        if args.null:
+            null = ", ".join(f"{k}={v!r}" for k, v in c.null.items()) if c.null else "none declared"
+            print(f"{''.ljust(width)}  null: {null}" + (f" ({c.null_reason})" if c.null_reason else ""))
     print(f"{len(chapters)} chapters")
     return 0
 
 
+def _runs(args: argparse.Namespace) -> tuple[str, ...]:
+    return {"main": ("main",), "null": ("falsification",), "both": ("main", "falsification")}[args.runs]
+
+
+def _not_falsifiable(results: list[Result]) -> list[str]:
+    """Chapters whose main and falsification runs are both `supported`."""
+    by = {(r.chapter, r.run): r for r in results}
+    return [name for (name, run), r in by.items() if run == "main" and not_falsifiable(r, by.get((name, "falsification")))]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     chapters = select(discover(), args.chapters)
-    results = run_chapters(chapters, args.profile, _overrides(args.param), jobs=args.jobs,
+    results = run_chapters(chapters, args.profile, _overrides(args.param), runs=_runs(args), jobs=args.jobs,
                            out_dir=args.out, use_cache=not args.no_cache, timeout=args.timeout)
     print(summary_table(results))
     for r in results:
         if r.notebook:
-            print(f"  {r.chapter}: {r.notebook}")
+            print(f"  {r.chapter}{' (null)' if r.run == 'falsification' else ''}: {r.notebook}")
+    flagged = _not_falsifiable(results)
+    if flagged:
+        print(f"not falsifiable (supported with the cause removed too): {', '.join(flagged)}")
     return 1 if any(r.status == "failed" for r in results) else 0
 
 
@@ -41,8 +58,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     t0 = time.time()
     chapters = discover()
-    results = run_chapters(chapters, args.profile, jobs=args.jobs, use_cache=not args.no_cache,
-                           timeout=args.timeout)
+    results = run_chapters(chapters, args.profile, runs=("main", "falsification"), jobs=args.jobs,
+                           use_cache=not args.no_cache, timeout=args.timeout)
     place_notebooks(chapters, results)
     write_toc(chapters)
     (BOOK_DIR / "scoreboard.md").write_text(scoreboard_markdown(chapters, results))
@@ -52,7 +69,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(timing_table(results))
     print(f"book: {BOOK_DIR / '_build' / 'html' / 'index.html'}  ({time.time() - t0:.1f} s in all, "
           f"profile {args.profile})")
-    failed = [r.chapter for r in results if r.status == "failed"]
+    flagged = _not_falsifiable(results)
+    if flagged:
+        print(f"not falsifiable (supported with the cause removed too; marked on the scoreboard): "
+              f"{', '.join(flagged)}")
+    failed = [r.chapter + (" (null)" if r.run == "falsification" else "") for r in results if r.status == "failed"]
     if failed:
         print(f"failed chapters (shown in the book with their error): {', '.join(failed)}", file=sys.stderr)
     return status or (1 if failed else 0)
@@ -61,7 +82,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="genbook", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="every chapter with its part, profiles and title").set_defaults(func=cmd_list)
+    lst = sub.add_parser("list", help="every chapter with its part, profiles and title")
+    lst.add_argument("--null", action="store_true", help="also show each chapter's falsification run")
+    lst.set_defaults(func=cmd_list)
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--profile", choices=PROFILES, default="cpu", help="parameter profile (default: cpu)")
@@ -75,6 +98,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
                      help="override one parameter (a Python literal); repeatable")
     run.add_argument("--out", type=Path, help="folder for executed notebooks (default: .genbook/runs/PROFILE)")
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--null", dest="runs", action="store_const", const="null",
+                       help="the falsification run: the chapter's genbook.null values, which remove the cause")
+    which.add_argument("--both", dest="runs", action="store_const", const="both",
+                       help="the main run and the falsification run")
+    run.set_defaults(runs="main")
     run.set_defaults(func=cmd_run)
 
     build = sub.add_parser("build", help="run every chapter, then build the HTML book with its scoreboard")

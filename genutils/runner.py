@@ -1,7 +1,9 @@
 """Find chapters, resolve their parameters, execute them with papermill, cache the results.
 
 One chapter runs in one worker process (its kernel is a child of that worker);
-a failure is recorded and the batch goes on. A run is cached under a key made of
+a failure is recorded and the batch goes on. Each chapter has a main run and a
+falsification run: the same parameters with the values of its ``genbook.null``
+metadata on top, which remove the cause the paper names. A run is cached under a key made of
 the chapter's source, its effective parameters, the profile label and genutils'
 own source; only complete, successful runs are ever written to the cache, and
 always by an atomic rename.
@@ -47,6 +49,8 @@ class Chapter:
     claim: str
     defaults: dict[str, Any]
     profiles: dict[str, dict[str, Any]]
+    null: dict[str, Any] | None = None
+    null_reason: str = ""
 
     @property
     def notebook(self) -> Path:
@@ -78,8 +82,30 @@ def load_chapter(path: Path) -> Chapter:
     part = meta.get("part", path.parent.name)
     if part != path.parent.name:
         raise ChapterError(f"{path}: metadata says part '{part}' but the file is in '{path.parent.name}'")
+    null, reason = _read_null(path, meta, defaults)
     return Chapter(path=path, slug=path.stem, part=part, title=meta.get("title", path.stem),
-                   paper=meta.get("paper", ""), claim=meta.get("claim", ""), defaults=defaults, profiles=profiles)
+                   paper=meta.get("paper", ""), claim=meta.get("claim", ""), defaults=defaults, profiles=profiles,
+                   null=null, null_reason=reason)
+
+
+def _read_null(path: Path, meta: dict[str, Any], defaults: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """The falsification run's parameter values and its reason; None when the chapter declares none."""
+    if None in meta:
+        raise ChapterError(f"{path}: a bare `null:` key reads as no key in YAML; write it quoted, `'null':`")
+    null, reason = meta.get("null"), str(meta.get("null_reason", "") or "").strip()
+    if null is None:
+        if reason:
+            raise ChapterError(f"{path}: 'null_reason' is given but 'null' (the parameter values) is not")
+        return None, ""
+    if not isinstance(null, dict) or not null:
+        raise ChapterError(f"{path}: 'null' must map parameter names to the values that remove the cause")
+    try:
+        merge_params(defaults, null, origin=f"the falsification run ('null') of {path}")
+    except ParameterError as exc:
+        raise ChapterError(f"{path}: {exc}") from None
+    if not reason:
+        raise ChapterError(f"{path}: 'null' needs a 'null_reason': one sentence on which cause it removes")
+    return dict(null), reason
 
 
 def discover(root: Path = STUDIES) -> list[Chapter]:
@@ -104,15 +130,31 @@ def select(chapters: list[Chapter], names: list[str]) -> list[Chapter]:
     return chosen
 
 
-def resolve(chapter: Chapter, profile: str = "cpu", overrides: dict[str, Any] | None = None
-            ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(effective parameters, those that differ from the cpu defaults) for a profile and `-p` overrides."""
+RUNS = ("main", "falsification")
+
+
+def resolve(chapter: Chapter, profile: str = "cpu", overrides: dict[str, Any] | None = None,
+            run: str = "main") -> tuple[dict[str, Any], dict[str, Any]]:
+    """(effective parameters, those that differ from the cpu defaults) for a profile and `-p` overrides.
+
+    The falsification run (`run="falsification"`) lays the chapter's `null` values over the same
+    parameters: same sizes and seeds, only the cause removed.
+    """
+    if run not in RUNS:
+        raise ValueError(f"run must be one of {', '.join(RUNS)}, got {run!r}")
     if profile not in chapter.profiles:
         raise ParameterError("profile", f"'{profile}' is not a profile of {chapter.name} "
                                         f"(it has {', '.join(chapter.profiles)})")
     overrides = overrides or {}
-    effective = merge_params(chapter.defaults, chapter.profiles[profile], overrides,
-                             origin=f"the parameters of {chapter.name}")
+    layers = [chapter.profiles[profile], overrides]
+    if run == "falsification":
+        if chapter.null is None:
+            raise ParameterError("null", f"{chapter.name} declares no falsification run (genbook.null)")
+        clash = sorted(set(overrides) & set(chapter.null))
+        if clash:
+            raise ParameterError(clash[0], "is set by the falsification run; leave it out with --null")
+        layers.append(chapter.null)
+    effective = merge_params(chapter.defaults, *layers, origin=f"the parameters of {chapter.name}")
     injected = {k: v for k, v in effective.items() if chapter.defaults[k] != v or k in overrides}
     return effective, injected
 
@@ -132,12 +174,13 @@ def _genutils_digest() -> str:
     return h.hexdigest()
 
 
-def cache_key(chapter: Chapter, effective: dict[str, Any], label: str) -> str:
-    """Hash of the chapter's source, its effective parameters, the profile label and genutils' source."""
+def cache_key(chapter: Chapter, effective: dict[str, Any], label: str, run: str = "main") -> str:
+    """Hash of the chapter's source, its effective parameters, the profile label, the run and genutils' source."""
     h = hashlib.sha256()
     h.update(chapter.path.read_bytes())
     h.update(json.dumps(effective, sort_keys=True, default=repr).encode())
     h.update(label.encode())
+    h.update(run.encode())
     h.update(_genutils_digest().encode())
     return h.hexdigest()[:20]
 
@@ -163,6 +206,7 @@ class Result:
     slug: str
     label: str
     status: str  # ok | cached | failed
+    run: str = "main"  # main | falsification
     notebook: Path | None = None
     record: dict[str, Any] | None = None
     error: str = ""
@@ -199,14 +243,14 @@ def _ipc_kernel_manager(folder: str) -> type:
     return IPCKernelManager
 
 
-def _execute(path: str, injected: dict[str, Any], label: str, out: str, cache: str | None,
+def _execute(path: str, injected: dict[str, Any], label: str, run: str, out: str, cache: str | None,
              threads: int, timeout: int | None) -> tuple[str, dict | None, str, float]:
     """Worker: run one chapter with papermill. Returns (status, record, error, seconds)."""
     import jupytext
     import nbformat
     import papermill
 
-    os.environ.update(GENBOOK_PROFILE=label, GENBOOK_QUIET="1", GENBOOK_THREADS=str(threads),
+    os.environ.update(GENBOOK_PROFILE=label, GENBOOK_RUN=run, GENBOOK_QUIET="1", GENBOOK_THREADS=str(threads),
                       OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     # Idle OpenMP threads sleep instead of spinning: on shared or oversubscribed cores spinning
     # threads made small-tensor chapters 5-15x slower (measured while several chapters ran at once).
@@ -232,60 +276,76 @@ def _execute(path: str, injected: dict[str, Any], label: str, out: str, cache: s
     os.replace(partial, out_path)
     if len(records) != 1:
         return "failed", None, f"the chapter emitted {len(records)} verdict records, expected exactly 1", seconds
+    if records[0].get("run", "main") != run:
+        return "failed", None, f"the record says run {records[0].get('run')!r}, expected {run!r}", seconds
     if cache:
         _atomic_copy(out_path, Path(cache))
     return "ok", records[0], "", seconds
 
 
 def run_chapters(chapters: list[Chapter], profile: str = "cpu", overrides: dict[str, Any] | None = None, *,
-                 jobs: int = 1, out_dir: Path | None = None, use_cache: bool = True,
-                 timeout: int | None = 1800, show_progress: bool = True) -> list[Result]:
-    """Run chapters (in parallel with `jobs` > 1), using and filling the cache; never raises for one chapter."""
+                 runs: tuple[str, ...] = ("main",), jobs: int = 1, out_dir: Path | None = None,
+                 use_cache: bool = True, timeout: int | None = 1800, show_progress: bool = True) -> list[Result]:
+    """Run chapters (in parallel with `jobs` > 1), using and filling the cache; never raises for one chapter.
+
+    `runs` chooses the main run, the falsification run, or both; results come chapter by chapter, in
+    the order of `runs` within a chapter. A falsification run's notebook is `<slug>.null.ipynb`.
+    """
     from tqdm.auto import tqdm
     import nbformat
 
+    unknown = [r for r in runs if r not in RUNS]
+    if unknown or not runs:
+        raise ValueError(f"runs must be chosen from {', '.join(RUNS)}, got {runs!r}")
     label = profile_label(profile, overrides)
     out_dir = Path(out_dir or WORK / "runs" / profile)
     cache_dir = WORK / "cache"
     threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
-    results: dict[str, Result] = {}
+    results: dict[tuple[str, str], Result] = {}
     pending = []
     for ch in chapters:
-        res = Result(chapter=ch.name, part=ch.part, slug=ch.slug, label=label, status="failed",
-                     info={"title": ch.title, "paper": ch.paper, "claim": ch.claim})
-        results[ch.name] = res
-        try:
-            effective, injected = resolve(ch, profile, overrides)
-        except ParameterError as exc:
-            res.error = str(exc)
-            continue
-        out = out_dir / ch.part / f"{ch.slug}.ipynb"
-        cached = cache_dir / f"{ch.slug}-{cache_key(ch, effective, label)}.ipynb"
-        if use_cache and cached.exists():
-            records = read_records(nbformat.read(cached, as_version=4))
-            if len(records) == 1:
-                _atomic_copy(cached, out)
-                res.status, res.record, res.notebook = "cached", records[0], out
+        for run in runs:
+            res = Result(chapter=ch.name, part=ch.part, slug=ch.slug, label=label, status="failed", run=run,
+                         info={"title": ch.title, "paper": ch.paper, "claim": ch.claim})
+            results[ch.name, run] = res
+            try:
+                effective, injected = resolve(ch, profile, overrides, run)
+            except ParameterError as exc:
+                res.error = str(exc)
                 continue
-        pending.append((ch, injected, out, cached if use_cache else None))
+            suffix = ".null" if run == "falsification" else ""
+            out = out_dir / ch.part / f"{ch.slug}{suffix}.ipynb"
+            cached = cache_dir / f"{ch.slug}{suffix}-{cache_key(ch, effective, label, run)}.ipynb"
+            if use_cache and cached.exists():
+                records = read_records(nbformat.read(cached, as_version=4))
+                if len(records) == 1:
+                    _atomic_copy(cached, out)
+                    res.status, res.record, res.notebook = "cached", records[0], out
+                    continue
+            pending.append((ch, run, injected, out, cached if use_cache else None))
 
-    bar = tqdm(total=len(pending), desc=f"chapters ({label})", unit="ch", disable=not show_progress or not pending,
+    bar = tqdm(total=len(pending), desc=f"chapters ({label})", unit="run", disable=not show_progress or not pending,
                file=sys.stderr)
     with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(pending) or 1))) as pool:
-        futures = {pool.submit(_execute, str(ch.path), injected, label, str(out), str(c) if c else None,
-                               threads, timeout): (ch, out) for ch, injected, out, c in pending}
+        futures = {pool.submit(_execute, str(ch.path), injected, label, run, str(out), str(c) if c else None,
+                               threads, timeout): (ch, run, out) for ch, run, injected, out, c in pending}
         for fut in as_completed(futures):
-            ch, out = futures[fut]
-            res = results[ch.name]
+            ch, run, out = futures[fut]
+            res = results[ch.name, run]
             try:
                 res.status, res.record, res.error, res.run_time_s = fut.result()
             except Exception as exc:  # noqa: BLE001 - a crashed worker fails its chapter only
                 res.status, res.error = "failed", f"{type(exc).__name__}: {exc}"
             res.notebook = out if out.exists() else None
-            bar.set_postfix_str(f"{ch.slug}: {res.verdict}")
+            bar.set_postfix_str(f"{ch.slug}{' (null)' if run == 'falsification' else ''}: {res.verdict}")
             bar.update()
     bar.close()
-    return [results[ch.name] for ch in chapters]
+    return [results[ch.name, run] for ch in chapters for run in runs]
+
+
+def not_falsifiable(main: Result, null: Result | None) -> bool:
+    """A chapter whose falsification run is `supported` as well: its verdict certifies the design, not the paper."""
+    return main.verdict == "supported" and null is not None and null.verdict == "supported"
 
 
 def _format_table(rows: list[tuple[str, ...]], rule_before_last: bool = False) -> str:
@@ -303,12 +363,14 @@ def summary_table(results: list[Result]) -> str:
     """A plain-text table: chapter, status, verdict, deciding statistic, wall time, plus a total."""
     from .verdict import headline_text
 
-    rows = [("chapter", "status", "verdict", "statistic", "wall s")]
+    rows = [("chapter", "run", "status", "verdict", "statistic", "wall s")]
     for r in results:
         stat = headline_text(r.record) if r.record else r.error
-        rows.append((r.chapter, r.status, r.verdict, stat[:80], f"{r.wall_time_s:.1f}"))
+        run = "null" if r.run == "falsification" else "main"
+        rows.append((r.chapter, run, r.status, r.verdict, stat[:80], f"{r.wall_time_s:.1f}"))
     total = sum(r.wall_time_s for r in results)
-    rows.append(("total", f"{sum(r.status != 'failed' for r in results)}/{len(results)} ran", "", "", f"{total:.1f}"))
+    rows.append(("total", "", f"{sum(r.status != 'failed' for r in results)}/{len(results)} ran", "", "",
+                 f"{total:.1f}"))
     return _format_table(rows, rule_before_last=True)
 
 
@@ -319,11 +381,12 @@ def timing_table(results: list[Result]) -> str:
     rows = [("chapter", "profile", "status", "wall s", "run s")]
     for r in sorted(results, key=lambda r: -r.wall_time_s):
         run = f"{r.run_time_s:.1f}" if r.status != "cached" else "cached"
-        rows.append((r.chapter, r.label, r.status, f"{r.wall_time_s:.1f}", run))
+        name = r.chapter + (" (null)" if r.run == "falsification" else "")
+        rows.append((name, r.label, r.status, f"{r.wall_time_s:.1f}", run))
     for part in PARTS:
         rs = [r for r in results if r.part == part]
         if rs:
             rows.append((f"part {part} ({len(rs)})", label, "", f"{sum(r.wall_time_s for r in rs):.1f}", ""))
-    rows.append((f"total ({len(results)} chapters)", label, "", f"{sum(r.wall_time_s for r in results):.1f}",
+    rows.append((f"total ({len(results)} runs)", label, "", f"{sum(r.wall_time_s for r in results):.1f}",
                  f"{sum(r.run_time_s for r in results):.1f}"))
     return _format_table(rows)

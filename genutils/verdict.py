@@ -5,6 +5,14 @@ threshold, ``all`` / ``any`` / ``not`` combine them. Evaluation is three-valued:
 a missing or NaN statistic makes a leaf *unknown*, and an unknown rule never
 yields ``supported`` or ``contradicted``. The record carries the rule, so a test
 (or a reader) can re-evaluate the verdict from the numbers alone.
+
+Evidence and checks are kept apart. The `supported` and `contradicted`
+branches read the *evidence*: measurements that could have come out either
+way. A rule's *checks* are instrument checks: statistics that hold by
+construction when the code is right (a theorem evaluated exactly, a bound that
+holds by arithmetic, a property the generator guarantees). A failing or
+unknown check makes the verdict ``inconclusive``; a passing one never makes
+it ``supported``.
 """
 from __future__ import annotations
 
@@ -16,7 +24,8 @@ from typing import Any
 
 VERDICTS = ("supported", "contradicted", "inconclusive")
 MIME_TYPE = "application/vnd.genbook.verdict+json"
-RECORD_FIELDS = ("chapter", "profile", "parameters", "verdict", "statistics", "rule",
+RUNS = ("main", "falsification")
+RECORD_FIELDS = ("chapter", "profile", "run", "parameters", "verdict", "statistics", "rule", "checks",
                  "headline", "seeds", "wall_time_s", "environment")
 
 _OPS = {
@@ -58,9 +67,18 @@ def not_(condition: Condition) -> Condition:
     return {"not": condition}
 
 
-def rule(supported: Condition, contradicted: Condition) -> dict[str, Condition]:
-    """A verdict rule: `supported` if its condition holds, `contradicted` if its does, else inconclusive."""
-    return {"supported": supported, "contradicted": contradicted}
+def rule(supported: Condition, contradicted: Condition,
+         checks: Mapping[str, Condition] | None = None) -> dict[str, Any]:
+    """A verdict rule: `supported` if its condition holds, `contradicted` if its does, else inconclusive.
+
+    `checks` names instrument checks (``{"theory_matches_exact": cond(...)}``): conditions that hold by
+    construction when the instrument works. Any check that fails or cannot be evaluated makes the
+    verdict inconclusive; checks never decide between supported and contradicted.
+    """
+    for name, condition in (checks or {}).items():
+        if not isinstance(name, str) or not isinstance(condition, Mapping):
+            raise TypeError("checks maps a name to a condition, e.g. {'exact_matches': gu.cond('err', '<', 1e-6)}")
+    return {"supported": supported, "contradicted": contradicted, "checks": dict(checks or {})}
 
 
 def evaluate(condition: Condition, stats: Mapping[str, float]) -> bool | None:
@@ -81,13 +99,32 @@ def evaluate(condition: Condition, stats: Mapping[str, float]) -> bool | None:
     return None if None in results else not decisive
 
 
-def decide(verdict_rule: Mapping[str, Condition], stats: Mapping[str, float]) -> str:
-    """Apply a rule to statistics; both branches holding at once is a bug in the rule."""
+def check_results(verdict_rule: Mapping[str, Any], stats: Mapping[str, float]) -> dict[str, bool | None]:
+    """Each instrument check of a rule: True (passes), False (fails) or None (cannot be evaluated)."""
+    return {name: evaluate(c, stats) for name, c in verdict_rule.get("checks", {}).items()}
+
+
+def decide(verdict_rule: Mapping[str, Any], stats: Mapping[str, float]) -> str:
+    """Apply a rule to statistics; both branches holding at once is a bug in the rule.
+
+    Evidence decides; a failing or unknown instrument check turns any decision into inconclusive.
+    """
     sup = evaluate(verdict_rule["supported"], stats)
     con = evaluate(verdict_rule["contradicted"], stats)
     if sup and con:
         raise ValueError("the rule's supported and contradicted conditions both hold: fix the rule")
+    if not all(check_results(verdict_rule, stats).values()):
+        return "inconclusive"
     return "supported" if sup else "contradicted" if con else "inconclusive"
+
+
+def rule_statistics(verdict_rule: Mapping[str, Any]) -> list[str]:
+    """Every statistic a rule reads: its two branches, then its checks."""
+    names: list[str] = []
+    for condition in [verdict_rule["supported"], verdict_rule["contradicted"],
+                      *verdict_rule.get("checks", {}).values()]:
+        names += [n for n in statistic_names(condition) if n not in names]
+    return names
 
 
 def statistic_names(condition: Condition) -> list[str]:
@@ -136,22 +173,30 @@ def _finite_or_none(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def make_record(*, chapter: str, parameters: Mapping[str, Any], verdict_rule: Mapping[str, Condition],
+def make_record(*, chapter: str, parameters: Mapping[str, Any], verdict_rule: Mapping[str, Any],
                 statistics: Mapping[str, float], seeds: Sequence[int], headline: Sequence[str] | None = None,
-                started: float, profile: str, environment: Mapping[str, Any]) -> dict[str, Any]:
-    """Build the machine-readable verdict record; the verdict is computed here, never passed in."""
+                started: float, profile: str, environment: Mapping[str, Any], run: str = "main") -> dict[str, Any]:
+    """Build the machine-readable verdict record; the verdict is computed here, never passed in.
+
+    `run` says whether this is the chapter's main run or its falsification run (the parameters that
+    remove the cause the paper names).
+    """
+    if run not in RUNS:
+        raise ValueError(f"run must be one of {', '.join(RUNS)}, got {run!r}")
+    verdict_rule = {"checks": {}, **verdict_rule}
     stats = {k: _finite_or_none(v) for k, v in statistics.items()}
-    missing = [n for n in statistic_names(verdict_rule["supported"]) + statistic_names(verdict_rule["contradicted"])
-               if n not in stats]
+    missing = [n for n in rule_statistics(verdict_rule) if n not in stats]
     if missing:
         raise KeyError(f"the rule reads statistics that were not measured: {', '.join(sorted(set(missing)))}")
     record = {
         "chapter": chapter,
         "profile": profile,
+        "run": run,
         "parameters": dict(parameters),
         "verdict": decide(verdict_rule, stats),
         "statistics": stats,
         "rule": dict(verdict_rule),
+        "checks": check_results(verdict_rule, stats),
         "headline": list(headline or statistic_names(verdict_rule["supported"])),
         "seeds": [int(s) for s in seeds],
         "wall_time_s": round(time.time() - started, 3),
@@ -174,24 +219,40 @@ def record_html(record: Mapping[str, Any]) -> str:
         mark = {True: "holds", False: "fails", None: "unknown"}[holds]
         rows.append(f"<tr><td><b>{branch}</b> if</td><td><code>{html.escape(describe(cond_))}</code></td>"
                     f"<td>{mark}</td></tr>")
+    checks = record["rule"].get("checks", {})
+    check_rows = "".join(
+        f"<tr><td>check <code>{html.escape(name)}</code></td><td><code>{html.escape(describe(c))}</code></td>"
+        f"<td>{ {True: 'passes', False: 'FAILS', None: 'unknown'}[evaluate(c, stats)]}</td></tr>"
+        for name, c in checks.items())
+    if check_rows:
+        check_rows = ('<tr><td colspan="3"><i>Instrument checks (hold by construction when the code is right; '
+                      'a failure makes the verdict inconclusive, a pass never supports it)</i></td></tr>'
+                      + check_rows)
     stat_rows = "".join(f"<tr><td><code>{html.escape(k)}</code></td><td>{_format(v)}</td></tr>"
                         for k, v in stats.items())
+    run = record.get("run", "main")
+    run_text = " · <b>falsification run</b> (cause removed)" if run == "falsification" else ""
     return (
         f'<div class="genbook-verdict" style="border:3px solid {colour};border-radius:6px;padding:0.8em 1em;'
         f'margin:1em 0">'
         f'<div style="font-size:1.4em;font-weight:bold;color:{colour}">Verdict: {record["verdict"]}</div>'
         f'<div>{html.escape(record["chapter"])} · profile <code>{html.escape(record["profile"])}</code> · '
-        f'seeds {len(record["seeds"])} · {record["wall_time_s"]:.1f} s</div>'
+        f'seeds {len(record["seeds"])} · {record["wall_time_s"]:.1f} s{run_text}</div>'
         f'<table style="margin-top:0.5em">{"".join(rows)}<tr><td>inconclusive</td><td>otherwise</td><td></td></tr>'
-        f'</table><details><summary>statistics</summary><table>{stat_rows}</table></details></div>'
+        f'{check_rows}</table><details><summary>statistics</summary><table>{stat_rows}</table></details></div>'
     )
 
 
 def record_text(record: Mapping[str, Any]) -> str:
     """Plain-text form of the verdict box (for terminals and text-only viewers)."""
-    return (f"Verdict: {record['verdict'].upper()} ({record['chapter']}, profile {record['profile']})\n"
+    run = ", falsification run" if record.get("run") == "falsification" else ""
+    checks = "".join(f"  check {name}: {describe(c)} "
+                     f"({ {True: 'passes', False: 'FAILS', None: 'unknown'}[evaluate(c, record['statistics'])]})\n"
+                     for name, c in record["rule"].get("checks", {}).items())
+    return (f"Verdict: {record['verdict'].upper()} ({record['chapter']}, profile {record['profile']}{run})\n"
             f"  supported if {describe(record['rule']['supported'])}\n"
             f"  contradicted if {describe(record['rule']['contradicted'])}\n"
+            f"{checks}"
             f"  {headline_text(record)}")
 
 
@@ -203,5 +264,7 @@ def check_record(record: Mapping[str, Any]) -> None:
     assert record["statistics"], "verdict record has no statistics"
     assert record["seeds"], "verdict record names no seeds"
     assert all(n in record["statistics"] for n in record["headline"]), "headline names an unmeasured statistic"
+    assert record["run"] in RUNS, f"unknown run {record['run']!r}"
     recomputed = decide(record["rule"], record["statistics"])
     assert recomputed == record["verdict"], f"rule gives {recomputed}, record says {record['verdict']}"
+    assert record["checks"] == check_results(record["rule"], record["statistics"]), "check results do not follow"

@@ -79,3 +79,39 @@ def test_record_html_shows_the_verdict_and_the_rule():
     assert "Verdict: inconclusive" in html and "err ≤ 0.1" in html and "unknown" in html
     assert record_text(rec).startswith("Verdict: INCONCLUSIVE")
     assert rec["statistics"]["peak"] is None  # JSON-safe: NaN is stored as None
+
+
+CHECKED = gu.rule(supported=gu.cond("effect", ">", 0.1), contradicted=gu.cond("effect", "<=", 0.0),
+                  checks={"theory_exact": gu.cond("theory_err", "<=", 1e-6)})
+
+
+@pytest.mark.parametrize("stats, verdict", [
+    ({"effect": 0.5, "theory_err": 0.0}, "supported"),
+    ({"effect": -0.5, "theory_err": 0.0}, "contradicted"),
+    ({"effect": 0.5, "theory_err": 0.3}, "inconclusive"),  # a failing check never lets evidence decide
+    ({"effect": -0.5, "theory_err": 0.3}, "inconclusive"),
+    ({"effect": 0.5, "theory_err": math.nan}, "inconclusive"),  # an unknown check is no pass
+    ({"effect": 0.05, "theory_err": 0.0}, "inconclusive"),  # a passing check alone never supports
+])
+def test_instrument_checks_can_only_make_a_verdict_inconclusive(stats, verdict):
+    assert decide(CHECKED, stats) == verdict
+
+
+def test_record_keeps_checks_apart_from_evidence():
+    from genutils.verdict import record_html
+
+    rec = make_record(chapter="demo", parameters={}, verdict_rule=CHECKED, statistics={"effect": 0.5, "theory_err": 1.0},
+                      seeds=[0], started=0.0, profile="smoke", environment={}, run="falsification")
+    assert rec["verdict"] == "inconclusive" and rec["checks"] == {"theory_exact": False}
+    assert rec["run"] == "falsification" and rec["headline"] == ["effect"]
+    check_record(rec)
+    html = record_html(rec)
+    assert "Instrument checks" in html and "FAILS" in html and "falsification run" in html
+    with pytest.raises(KeyError, match="theory_err"):
+        make_record(chapter="demo", parameters={}, verdict_rule=CHECKED, statistics={"effect": 0.5}, seeds=[0],
+                    started=0.0, profile="smoke", environment={})
+    with pytest.raises(ValueError, match="run must be"):
+        make_record(chapter="demo", parameters={}, verdict_rule=CHECKED, statistics={"effect": 0.5, "theory_err": 0},
+                    seeds=[0], started=0.0, profile="smoke", environment={}, run="null")
+    with pytest.raises(TypeError, match="checks maps a name"):
+        gu.rule(supported=gu.cond("a", ">", 0), contradicted=gu.cond("a", "<", 0), checks=[gu.cond("a", ">", 0)])
