@@ -75,6 +75,8 @@ def rule(supported: Condition, contradicted: Condition,
     construction when the instrument works. Any check that fails or cannot be evaluated makes the
     verdict inconclusive; checks never decide between supported and contradicted.
     """
+    if checks is not None and not isinstance(checks, Mapping):
+        raise TypeError("checks maps a name to a condition, e.g. {'exact_matches': gu.cond('err', '<', 1e-6)}")
     for name, condition in (checks or {}).items():
         if not isinstance(name, str) or not isinstance(condition, Mapping):
             raise TypeError("checks maps a name to a condition, e.g. {'exact_matches': gu.cond('err', '<', 1e-6)}")
