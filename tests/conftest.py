@@ -23,7 +23,8 @@ JOBS = 2  # chapters executed at once (this machine has 2 cores)
 
 @pytest.fixture(scope="session")
 def smoke_runs(tmp_path_factory):
-    """Every chapter executed once at smoke, uncached, shared by the chapter and book tests."""
+    """Every chapter's main and falsification runs executed once at smoke, uncached, shared by the chapter
+    and book tests; keyed by (part/slug, run)."""
     out = tmp_path_factory.mktemp("smoke")
-    results = runner.run_chapters(CHAPTERS, "smoke", jobs=JOBS, out_dir=out, use_cache=False)
-    return {r.chapter: r for r in results}
+    results = runner.run_chapters(CHAPTERS, "smoke", runs=runner.RUNS, jobs=JOBS, out_dir=out, use_cache=False)
+    return {(r.chapter, r.run): r for r in results}

@@ -1,4 +1,5 @@
-"""The book builds offline from the smoke runs, strict (-W -n), with a scoreboard row per chapter."""
+"""The book builds offline from the smoke runs, strict (-W -n), with a scoreboard row per chapter showing
+the main verdict beside the falsification run's."""
 import shutil
 
 from conftest import CHAPTERS
@@ -10,7 +11,7 @@ def test_book_builds_with_a_complete_scoreboard(tmp_path, smoke_runs):
     shutil.copytree(runner.BOOK_DIR, src, ignore=shutil.ignore_patterns("_build", "chapters", "_toc.yml",
                                                                          "scoreboard.md"))
     chapters = CHAPTERS
-    results = [smoke_runs[c.name] for c in chapters]
+    results = [smoke_runs[c.name, run] for c in chapters for run in runner.RUNS]
     book.place_notebooks(chapters, results, src)
     book.write_toc(chapters, src)
     scoreboard = book.scoreboard_markdown(chapters, results)
@@ -22,4 +23,5 @@ def test_book_builds_with_a_complete_scoreboard(tmp_path, smoke_runs):
         assert "Verdict:" in page, f"{c.name}: the verdict box is not on the page"
         assert f"chapters/{c.part}/{c.slug}" in scoreboard
     board = (html / "scoreboard.html").read_text()
+    assert "cause removed" in board and "With the cause removed" in board
     assert all(r.record["verdict"] in board for r in results)

@@ -1,9 +1,16 @@
-"""Every chapter under studies/: convention, pairing, and a real execution at the smoke profile.
+"""Every chapter under studies/: convention, pairing, and real executions at the smoke profile.
 
-The smoke runs happen once per session (two chapters at a time) and each test reads its
-result; determinism is checked by a second, uncached run with the same parameters.
+Each chapter's main run and its falsification run execute once per session at smoke (two at a
+time) and each test reads its result. Determinism is checked on a sample of chapters by a second,
+uncached run (all of them with GENBOOK_DETERMINISM=all); impossible parameter values are checked
+for every chapter in one Python process, which runs each chapter's cells up to its parameter check.
 """
+import hashlib
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import jupytext
 import nbformat
@@ -44,30 +51,62 @@ def test_chapter_follows_the_convention(chapter):
     assert all(v is not ... for v in chapter.defaults.values()), "parameter defaults must be literals"
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=IDS)
+def test_chapter_declares_a_falsification_run(chapter):
+    assert chapter.null, "declare genbook 'null': the parameter values that remove the cause the paper names"
+    assert len(chapter.null_reason.split()) >= 5, "null_reason: one sentence saying which cause the values remove"
+    assert "seed" not in chapter.null, "the falsification run keeps the main run's seeds"
+    for profile in chapter.profiles:
+        main, _ = runner.resolve(chapter, profile)
+        null, _ = runner.resolve(chapter, profile, run="falsification")
+        changed = {k for k in main if main[k] != null[k]}
+        assert changed, f"at {profile} the falsification run equals the main run"
+        assert changed <= set(chapter.null), "the falsification run differs in its null values only"
+
+
 @pytest.fixture(scope="session")
-def second_smoke_runs(tmp_path_factory, smoke_runs):
+def second_smoke_runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("smoke-again")
-    results = runner.run_chapters(CHAPTERS, "smoke", jobs=JOBS, out_dir=out, use_cache=False)
+    results = runner.run_chapters(DETERMINISM, "smoke", jobs=JOBS, out_dir=out, use_cache=False)
     return {r.chapter: r for r in results}
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=IDS)
-def test_smoke_run_emits_one_consistent_verdict(chapter, smoke_runs):
-    res = smoke_runs[chapter.name]
-    assert res.status == "ok", f"{chapter.name} failed at smoke: {res.error}"
+@pytest.mark.parametrize("run", runner.RUNS)
+def test_smoke_run_emits_one_consistent_verdict(chapter, run, smoke_runs):
+    res = smoke_runs[chapter.name, run]
+    assert res.status == "ok", f"{chapter.name} ({run} run) failed at smoke: {res.error}"
     record = res.record
     check_record(record)  # complete fields, and the verdict follows from the statistics by the rule
     assert record["chapter"] == chapter.slug
-    assert record["profile"] == "smoke"
-    effective, _ = runner.resolve(chapter, "smoke")
+    assert record["profile"] == "smoke" and record["run"] == run
+    effective, _ = runner.resolve(chapter, "smoke", run=run)
     assert record["parameters"] == effective
     assert len(runner.read_records(nbformat.read(res.notebook, as_version=4))) == 1
     json.dumps(record, allow_nan=False)  # the record is strict JSON
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=IDS)
+def _determinism_sample(chapters, size=6):
+    """The chapters whose determinism this session checks: all with GENBOOK_DETERMINISM=all, else `size`
+    of them (GENBOOK_DETERMINISM=N for N), chosen by a hash of the checked-out commit so that each commit
+    checks another sample while a rerun of the same commit checks the same one."""
+    wanted = os.environ.get("GENBOOK_DETERMINISM", str(size))
+    if wanted == "all":
+        return list(chapters)
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=runner.ROOT).stdout
+    except OSError:
+        head = ""
+    ranked = sorted(chapters, key=lambda c: hashlib.sha256((head.strip() + c.name).encode()).hexdigest())
+    return ranked[:int(wanted)]
+
+
+DETERMINISM = _determinism_sample(CHAPTERS)
+
+
+@pytest.mark.parametrize("chapter", DETERMINISM, ids=[c.name for c in DETERMINISM])
 def test_same_seed_gives_the_same_numbers(chapter, smoke_runs, second_smoke_runs):
-    a, b = smoke_runs[chapter.name], second_smoke_runs[chapter.name]
+    a, b = smoke_runs[chapter.name, "main"], second_smoke_runs[chapter.name]
     assert a.status == b.status == "ok"
     assert a.record["statistics"] == b.record["statistics"]
     assert a.record["verdict"] == b.record["verdict"]
@@ -79,14 +118,50 @@ def test_unknown_parameter_is_named_before_any_compute(chapter):
     assert res.status == "failed" and "parameter 'no_such_parameter'" in res.error and res.notebook is None
 
 
+CHECK_UP_TO_PARAMETERS = r'''
+import json, sys
+import jupytext
+from IPython.core.inputtransformer2 import TransformerManager
+from genutils.params import ParameterError
+
+transform = TransformerManager().transform_cell
+results = {}
+for path in sys.argv[1:]:
+    cells = [c for c in jupytext.read(path).cells if c.cell_type == "code"]
+    at = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
+    namespace = {"__name__": "__main__"}
+    try:
+        for cell in cells[:at + 1]:
+            exec(compile(transform(cell.source), path, "exec"), namespace)
+        namespace["seed"] = -1
+        exec(compile(transform(cells[at + 1].source), path, "exec"), namespace)
+        results[path] = "no error"
+    except ParameterError as exc:
+        results[path] = str(exc)
+    except Exception as exc:
+        results[path] = f"{type(exc).__name__}: {exc}"
+print(json.dumps(results))
+'''
+
+
 @pytest.fixture(scope="session")
-def bad_seed_runs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("bad")
-    results = runner.run_chapters(CHAPTERS, "smoke", {"seed": -1}, jobs=JOBS, out_dir=out, use_cache=False)
-    return {r.chapter: r for r in results}
+def bad_seed_errors():
+    """Every chapter's cells up to its parameter check, with seed=-1, in one Python process."""
+    env = {**os.environ, "MPLBACKEND": "Agg", "GENBOOK_QUIET": "1"}
+    done = subprocess.run([sys.executable, "-c", CHECK_UP_TO_PARAMETERS, *[str(c.path) for c in CHAPTERS]],
+                          capture_output=True, text=True, env=env, cwd=runner.ROOT, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=IDS)
-def test_impossible_value_fails_in_the_kernel_naming_the_parameter(chapter, bad_seed_runs):
-    res = bad_seed_runs[chapter.name]
+def test_impossible_value_fails_at_the_parameter_check_naming_the_parameter(chapter, bad_seed_errors):
+    error = bad_seed_errors[str(chapter.path)]
+    assert "parameter 'seed'" in error, error
+
+
+def test_the_kernel_reports_an_impossible_value_naming_the_parameter(tmp_path):
+    """The same check through a real kernel, for one chapter (the others are checked in one process)."""
+    (res,) = runner.run_chapters(CHAPTERS[:1], "smoke", {"seed": -1}, out_dir=tmp_path, use_cache=False,
+                                 show_progress=False)
     assert res.status == "failed" and "parameter 'seed'" in res.error, res.error

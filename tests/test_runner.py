@@ -7,7 +7,7 @@ import papermill
 import pytest
 
 from genutils import runner
-from genutils.cli import main
+from genutils.cli import _runs, main, parser
 from genutils.params import ParameterError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "studies"
@@ -30,6 +30,8 @@ def test_discover_reads_metadata_and_defaults(chapters):
     assert tiny.defaults == {"seed": 0, "value": 1.0}
     assert tiny.profiles == {"cpu": {}, "smoke": {"value": 0.75}}
     assert tiny.title.startswith("A tiny chapter")
+    assert tiny.null == {"value": 0.25} and tiny.null_reason.startswith("A small value")
+    assert chapters["broken"].null is None
 
 
 def _write(tmp_path, text, part="theory", name="bad.py"):
@@ -47,6 +49,14 @@ HEADER = "# ---\n# jupyter:\n#   genbook:\n#     part: {part}\n#     profiles:\n
     (HEADER.format(part="theory", smoke=""), "# %%\nseed = 0\n", "exactly one cell tagged 'parameters'"),
     (HEADER.format(part="theory", smoke="sed: 1"), "# %% tags=['parameters']\nseed = 0\n", "unknown parameter(s) sed"),
     (HEADER.format(part="ood", smoke=""), "# %% tags=['parameters']\nseed = 0\n", "part 'ood'"),
+    (HEADER.replace("#     part", "#     null:\n#       seed: 1\n#     part").format(part="theory", smoke=""),
+     "# %% tags=['parameters']\nseed = 0\n", "write it quoted"),
+    (HEADER.replace("#     part", "#     'null':\n#       sed: 1\n#     null_reason: x\n#     part").format(
+        part="theory", smoke=""), "# %% tags=['parameters']\nseed = 0\n", "parameter 'sed'"),
+    (HEADER.replace("#     part", "#     'null':\n#       seed: 1\n#     part").format(part="theory", smoke=""),
+     "# %% tags=['parameters']\nseed = 0\n", "needs a 'null_reason'"),
+    (HEADER.replace("#     part", "#     'null':\n#       seed: 'one'\n#     null_reason: x\n#     part").format(
+        part="theory", smoke=""), "# %% tags=['parameters']\nseed = 0\n", "expected a value like the default 0"),
 ])
 def test_broken_conventions_are_reported(tmp_path, header, body, message):
     with pytest.raises(runner.ChapterError) as err:
@@ -80,7 +90,7 @@ def test_batch_isolates_failures_and_caches_only_complete_runs(chapters, home):
     first = runner.run_chapters(batch, "smoke", jobs=2, show_progress=False)
     tiny, broken = first
     assert tiny.status == "ok" and tiny.record["verdict"] == "supported"
-    assert tiny.record["statistics"] == {"doubled": 1.5} and tiny.record["profile"] == "smoke"
+    assert tiny.record["statistics"] == {"doubled": 1.5, "value": 0.75} and tiny.record["profile"] == "smoke"
     assert broken.status == "failed" and "this chapter breaks on purpose" in broken.error
     assert broken.notebook is not None and broken.notebook.exists()  # kept, to show the error
     cached = sorted(p.name for p in (home / "cache").iterdir())
@@ -96,6 +106,44 @@ def test_batch_isolates_failures_and_caches_only_complete_runs(chapters, home):
     third = runner.run_chapters([chapters["tiny"]], "smoke", show_progress=False)
     assert third[0].status == "ok"
     assert not [p for p in (home / "cache").iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_falsification_run_lays_the_null_values_over_the_profile(chapters, home):
+    tiny = chapters["tiny"]
+    assert runner.resolve(tiny, "smoke", run="falsification") == ({"seed": 0, "value": 0.25}, {"value": 0.25})
+    assert runner.resolve(tiny, "smoke", {"seed": 2}, run="falsification")[0] == {"seed": 2, "value": 0.25}
+    with pytest.raises(ParameterError, match="set by the falsification run"):
+        runner.resolve(tiny, "smoke", {"value": 2.0}, run="falsification")
+    with pytest.raises(ParameterError, match="declares no falsification run"):
+        runner.resolve(chapters["broken"], "smoke", run="falsification")
+    main, null = runner.run_chapters([tiny], "smoke", runs=runner.RUNS, jobs=2, show_progress=False)
+    assert (main.run, main.verdict, null.run, null.verdict) == ("main", "supported", "falsification", "contradicted")
+    assert null.record["run"] == "falsification" and null.record["parameters"]["value"] == 0.25
+    assert null.notebook.name == "tiny.null.ipynb" and main.notebook.name == "tiny.ipynb"
+    assert null.record["checks"] == {"value_positive": True}
+    again = runner.run_chapters([tiny], "smoke", runs=("falsification",), show_progress=False)
+    assert again[0].status == "cached" and again[0].record == null.record  # each run has its own cache entry
+    assert not runner.not_falsifiable(main, null) and runner.not_falsifiable(main, main)
+
+
+def test_scoreboard_shows_both_verdicts_and_marks_a_chapter_that_cannot_fail(chapters):
+    from genutils import book
+
+    tiny, broken = chapters["tiny"], chapters["broken"]
+
+    def result(ch, run, verdict):
+        record = {"verdict": verdict, "statistics": {"s": 1.0}, "headline": ["s"], "wall_time_s": 1.0}
+        return runner.Result(ch.name, ch.part, ch.slug, "smoke", "ok", run=run, record=record)
+
+    board = book.scoreboard_markdown([tiny, broken], [
+        result(tiny, "main", "supported"), result(tiny, "falsification", "supported"),
+        result(broken, "main", "supported")])
+    assert "| chapter | verdict | cause removed |" in board
+    assert "`not falsifiable`" in board and "**Not falsifiable:** 1 (" in board
+    assert "none declared" in board and "**No falsification run declared:** 1." in board
+    board = book.scoreboard_markdown([tiny], [result(tiny, "main", "supported"),
+                                              result(tiny, "falsification", "contradicted")])
+    assert "**Not falsifiable:** 0." in board and "{bdg-danger}`contradicted`" in board
 
 
 def test_bad_parameters_fail_before_any_kernel_starts(chapters, home):
@@ -120,6 +168,18 @@ def test_cli_lists_the_book_chapters(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "theory/overtraining_dynamics" in out and "[smoke, cpu, gpu]" in out
+    assert main(["list", "--null"]) == 0
+    assert "null: " in capsys.readouterr().out
+
+
+def test_cli_runs_the_falsification_run(capsys, home):
+    assert main(["run", str(FIXTURES / "theory" / "tiny.py"), "--profile", "smoke", "--null"]) == 2
+    assert "no chapter matches" in capsys.readouterr().err  # fixtures are not book chapters
+    assert _runs(parser().parse_args(["run", "x", "--null"])) == ("falsification",)
+    assert _runs(parser().parse_args(["run", "x", "--both"])) == ("main", "falsification")
+    assert _runs(parser().parse_args(["run", "x"])) == ("main",)
+    with pytest.raises(SystemExit):
+        parser().parse_args(["run", "x", "--null", "--both"])
 
 
 def test_timing_table_sorts_by_wall_time_and_totals_by_part():
@@ -130,3 +190,7 @@ def test_timing_table_sorts_by_wall_time_and_totals_by_part():
     assert [ln.split()[0] for ln in lines[2:5]] == ["dynamics/b", "theory/a", "theory/c"]
     assert lines[-3].split()[-1] == "4.5"  # part theory: 3.0 + the failed run's 1.5
     assert lines[-1].split()[-2:] == ["9.5", "8.5"]
+    null = runner.Result("theory/a", "theory", "a", "smoke", "ok", run="falsification",
+                         record={"wall_time_s": 1.0, "statistics": {"s": 2.0}, "headline": ["s"], "verdict": "x"})
+    assert "theory/a (null)" in runner.timing_table(rs + [null])
+    assert "null" in runner.summary_table([null])
