@@ -4,6 +4,11 @@
 #     claim: A linear student trained by gradient descent follows the exact random-matrix
 #       learning curve, and its late-time error blows up at alpha = P/N near 1 while
 #       early stopping keeps it bounded.
+#     'null':
+#       snr: 1000000000.0
+#     null_reason: Label noise is what the small eigenvalues near alpha = 1 amplify;
+#       a noiseless teacher (snr 1e9) removes it, so no overtraining peak at alpha =
+#       1 should remain.
 #     paper: Advani & Saxe 2017, arXiv:1710.03667
 #     part: theory
 #     profiles:
@@ -67,6 +72,10 @@
 #
 # **What is scaled down.** Nothing in kind: this is the paper's own linear setting, at $N = 300$ (`cpu`)
 # instead of the paper's larger sizes, with 10 independent draws per $\alpha$.
+#
+# **Falsification run.** The blow-up is noise amplified by the small eigenvalues of $X^\top X$, so the
+# falsification run removes the label noise (`snr` = $10^9$) and keeps everything else: with no noise to
+# fit, the late-time error should no longer peak at $\alpha \approx 1$ and the verdict must not be `supported`.
 
 # %%
 import math
@@ -179,8 +188,12 @@ for a in (0.5, 1.0, 2.0):
 # `einsum` per step), in float64 so that the slow, small-eigenvalue modes are not lost to rounding.
 
 # %%
-def simulate(alpha: float, alpha_index: int) -> np.ndarray:
-    """Gradient descent on `seeds` independent draws; returns E_g at `record_at`, shape (seeds, times)."""
+def simulate(alpha: float, alpha_index: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient descent on `seeds` independent draws.
+
+    Returns E_g at `record_at`, shape (seeds, times), and each draw's error at t = ∞: gradient descent
+    from w(0) converges to the least-squares solution nearest w(0), w(∞) = w(0) + X⁺(y − X w(0)).
+    """
     n, p = P.n_features, max(1, round(alpha * P.n_features))
     g = torch.Generator().manual_seed(P.seed + 1000 * alpha_index)
     s = P.seeds
@@ -189,24 +202,27 @@ def simulate(alpha: float, alpha_index: int) -> np.ndarray:
     y = torch.einsum("spn,sn->sp", x, teacher) + torch.randn(s, p, generator=g, dtype=torch.float64) * math.sqrt(sigma_eps2)
     w = torch.randn(s, n, generator=g, dtype=torch.float64) * P.init_sd
     teacher, x, y, w = (v.to(device) for v in (teacher, x, y, w))
+    w_inf = w + torch.einsum("snp,sp->sn", torch.linalg.pinv(x), y - torch.einsum("spn,sn->sp", x, w))
+    limit = ((w_inf - teacher) ** 2).mean(dim=1) + sigma_eps2
     errors, wanted = [], set(record_at.tolist())
     for t in range(P.steps + 1):
         if t in wanted:
             errors.append(((w - teacher) ** 2).mean(dim=1) + sigma_eps2)
         residual = y - torch.einsum("spn,sn->sp", x, w)
         w = w + P.lr * torch.einsum("spn,sp->sn", x, residual)
-    return torch.stack(errors, dim=1).cpu().numpy()
+    return torch.stack(errors, dim=1).cpu().numpy(), limit.cpu().numpy()
 
 
 t0 = time.time()
-rows, theory_rows = [], []
+rows, theory_rows, limit_rows = [], [], []
 for i, alpha in enumerate(gu.progress(P.alphas, desc="α")):
-    sim = simulate(alpha, i)
+    sim, limit = simulate(alpha, i)
     theory = theory_curve(alpha, record_at.astype(float))
     for s in range(P.seeds):
         rows += [{"alpha": alpha, "seed": P.seed + 1000 * i + s, "t": t, "E_g": e} for t, e in zip(record_at, sim[s])]
+        limit_rows.append({"alpha": alpha, "seed": P.seed + 1000 * i + s, "late": limit[s]})
     theory_rows += [{"alpha": alpha, "t": t, "E_g": e} for t, e in zip(record_at, theory)]
-sim_df, theory_df = pd.DataFrame(rows), pd.DataFrame(theory_rows)
+sim_df, theory_df, limit_df = pd.DataFrame(rows), pd.DataFrame(theory_rows), pd.DataFrame(limit_rows)
 print(f"simulated {len(P.alphas)} ratios × {P.seeds} draws in {time.time() - t0:.1f} s")
 
 # %% [markdown]
@@ -228,11 +244,15 @@ ax.legend(title="α = P/N", ncols=2, fontsize="small")
 gu.label(ax, "gradient-descent step + 1", "generalization error $E_g(t)$", "Theory (lines) and simulation (dots)")
 
 # %% [markdown]
-# **Figure 2.** Late-time error $L(\alpha)$ (last step) and early-stopped error $S(\alpha)$ (minimum over
-# $t$). Look for $L$ peaking at $\alpha \approx 1$ while $S$ stays bounded, the gap closing away from 1.
+# **Figure 2.** Late-time error $L(\alpha)$ and early-stopped error $S(\alpha)$ (minimum over the simulated
+# steps). $L$ is each draw's error at $t = \infty$, where gradient descent has reached the least-squares
+# solution nearest $w(0)$: the blow-up is measured where it is complete, so its size does not depend on how
+# many steps were simulated. Look for $L$ peaking at $\alpha \approx 1$ while $S$ stays bounded, the gap
+# closing away from 1 (log scale: the peak can be orders of magnitude tall).
 
 # %%
-per_seed = sim_df.groupby(["alpha", "seed"]).E_g.agg(late="last", early_stopped="min").reset_index()
+per_seed = (sim_df.groupby(["alpha", "seed"]).E_g.agg(early_stopped="min").reset_index()
+            .merge(limit_df, on=["alpha", "seed"]))
 summary = per_seed.melt(id_vars=["alpha", "seed"], var_name="error", value_name="E_g")
 fig, ax = gu.subplots(width=7, height=4.5)
 sns.lineplot(data=summary, x="alpha", y="E_g", hue="error", marker="o", errorbar="sd", ax=ax)
@@ -263,47 +283,72 @@ for ax, alpha in zip(axes, (0.5, 1.0, 2.0)):
 # %% [markdown]
 # ## Verdict
 #
-# The rule was fixed before running (study card 20):
+# The rule, revised for the falsification convention before its first `cpu` run (the rule history below
+# keeps the first one):
 #
-# - **agreement**: for each $\alpha$, the largest relative gap $\max_t |E_{sim}(t) - E_{th}(t)| / E_{th}(t)$
-#   between the mean simulated curve and theory; its median over $\alpha$ must be $\le 0.10$;
-# - **overtraining peak**: $\arg\max_\alpha L(\alpha) \in [0.8, 1.25]$, $L/S \ge 2$ at the $\alpha$ nearest 1,
-#   and $L/S \le 1.2$ at the smallest and at the largest $\alpha$;
-# - `supported` if both hold; `contradicted` if agreement holds and the peak does not; otherwise
-#   `inconclusive`.
+# - **evidence, the overtraining peak**: with $L(\alpha)$ the median over draws of the $t=\infty$ error and
+#   $S(\alpha)$ the median early-stopped error, $\arg\max_\alpha L(\alpha) \in [0.8, 1.25]$, $L/S \ge 2$ at
+#   the $\alpha$ nearest 1, and $L/S \le 1.2$ at the smallest and at the largest $\alpha$;
+# - **instrument checks, theory against simulation** over the simulated steps: the largest relative gap
+#   $\max_t |E_{sim}(t) - E_{th}(t)| / E_{th}(t)$ between the mean simulated curve and theory has a median
+#   over $\alpha$ of at most 0.10, and at the $\alpha$ nearest 1 (where the median hides a bad fit) at most
+#   0.25. The theory is exact as $N\to\infty$, so agreement checks the code and the finite-$N$ instrument;
+#   it is not evidence for the paper;
+# - `supported` if the peak holds; `contradicted` if it does not; `inconclusive` if a check fails.
+#
+# Medians over draws, not means: at $\alpha$ = 1 the $t=\infty$ error of one draw is set by its smallest
+# eigenvalue and is heavy-tailed from draw to draw. The relative-gap checks are written for a noisy teacher:
+# without noise (the falsification run) the error itself decays towards zero at $\alpha \ge 1$, finite-$N$
+# differences become large relative to it, and the check may fail there, making that run inconclusive.
 
 # %%
 mean_sim = sim_df.groupby(["alpha", "t"]).E_g.mean().unstack()
 theory_wide = theory_df.set_index(["alpha", "t"]).E_g.unstack()
 rel_gap = ((mean_sim - theory_wide).abs() / theory_wide).max(axis=1)
-late = per_seed.groupby("alpha").late.mean()
-early = per_seed.groupby("alpha").early_stopped.mean()
+late = per_seed.groupby("alpha").late.median()
+early = per_seed.groupby("alpha").early_stopped.median()
 ratio = late / early
 nearest_one = min(P.alphas, key=lambda a: abs(math.log(a)))
 
 statistics = {
-    "median_rel_err": float(rel_gap.median()),
-    "max_rel_err": float(rel_gap.max()),
     "peak_alpha": float(late.idxmax()),
     "blowup_at_1": float(ratio[nearest_one]),
     "ratio_far_low": float(ratio[min(P.alphas)]),
     "ratio_far_high": float(ratio[max(P.alphas)]),
+    "median_rel_err": float(rel_gap.median()),
+    "rel_err_near_1": float(rel_gap[nearest_one]),
+    "max_rel_err": float(rel_gap.max()),
+    "late_at_last_step_near_1": float(sim_df[(sim_df.alpha == nearest_one) & (sim_df.t == P.steps)].E_g.median()),
 }
-agreement = gu.cond("median_rel_err", "<=", 0.10)
 peak = gu.all_of(
     gu.cond("peak_alpha", "between", (0.8, 1.25)),
     gu.cond("blowup_at_1", ">=", 2.0),
     gu.cond("ratio_far_low", "<=", 1.2),
     gu.cond("ratio_far_high", "<=", 1.2),
 )
-RULE = gu.rule(supported=gu.all_of(agreement, peak), contradicted=gu.all_of(agreement, gu.not_(peak)))
-print(pd.DataFrame({"max rel. gap": rel_gap, "L (late)": late, "S (early-stopped)": early, "L/S": ratio}).round(3))
+RULE = gu.rule(supported=peak, contradicted=gu.not_(peak),
+               checks={"theory_matches_simulation": gu.cond("median_rel_err", "<=", 0.10),
+                       "theory_matches_near_alpha_1": gu.cond("rel_err_near_1", "<=", 0.25)})
+print(pd.DataFrame({"max rel. gap": rel_gap, "L (t = ∞)": late, "S (early-stopped)": early, "L/S": ratio}).round(3))
 
 record = gu.report_verdict(
     chapter="overtraining_dynamics", params=P, rule=RULE, statistics=statistics,
     seeds=sorted(sim_df.seed.unique().tolist()),
-    headline=["median_rel_err", "peak_alpha", "blowup_at_1"],
+    headline=["peak_alpha", "blowup_at_1", "ratio_far_low", "ratio_far_high"],
 )
+
+# %% [markdown]
+# ### Rule history
+#
+# - **First rule** (study card 20, before the falsification convention): `supported` if the median
+#   relative gap $\le 0.10$ *and* the peak held, with $L(\alpha)$ the mean error at the last simulated step;
+#   `contradicted` if agreement held and the peak did not. Its `cpu` verdict was **supported** (median
+#   relative error 0.027, peak at $\alpha$ = 1.1, $L/S$ at $\alpha$ = 1 of 3.95; 46.8 s).
+# - **Why it changed** (review of the theory part): agreement with a theorem that is exact as
+#   $N\to\infty$ is an instrument check, not evidence, so it moved to `checks`, where it can only make the
+#   verdict inconclusive; the median over $\alpha$ hid a bad fit near $\alpha$ = 1, so that point is
+#   checked on its own; and the late error at a fixed step count made the size of the blow-up a choice
+#   of `steps` (the smoke profile could not reach $L/S \ge 2$), so $L$ is now the $t=\infty$ error.
 
 # %% [markdown]
 # ## Faithfulness notes
@@ -316,6 +361,12 @@ record = gu.report_verdict(
 #   $\eta\lambda_{\max} \ge 2$, where gradient descent diverges.
 # - The theory's expectation is a quadrature over the Marchenko–Pastur density (`n_theory` points), not
 #   the eigenvalues of one large sampled instance.
+# - This repair (falsification convention): $L$ is the exact $t=\infty$ limit of each draw's gradient
+#   descent (the least-squares solution nearest $w(0)$, by a pseudo-inverse), summarised by medians over
+#   draws; theory–simulation agreement became an instrument check, gated also at $\alpha \approx 1$; the
+#   falsification run removes the label noise.
+# - Not tested: the paper's claim that small initial weights are needed to avoid overtraining (the
+#   `init_sd` parameter is there to try it, no rule reads it).
 # - Not reproduced: the paper's nonlinear and deep-linear networks and its analysis of their
 #   effective dynamics; a reader must not conclude from this chapter that the same curves hold
 #   quantitatively for nonlinear networks.
