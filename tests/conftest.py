@@ -13,7 +13,7 @@ assert netguard.socket.getaddrinfo is netguard._getaddrinfo
 
 import pytest  # noqa: E402
 
-from genutils import runner  # noqa: E402
+from genutils.build import runner  # noqa: E402
 
 # GENBOOK_TEST_CHAPTERS=slug,part/slug,... limits the chapter tests while a chapter is being written.
 _only = [n for n in os.environ.get("GENBOOK_TEST_CHAPTERS", "").split(",") if n]

@@ -3,7 +3,7 @@ the main verdict beside the falsification run's."""
 import shutil
 
 from conftest import CHAPTERS
-from genutils import book, runner
+from genutils.build import book, runner
 
 
 def test_book_builds_with_a_complete_scoreboard(tmp_path, smoke_runs):

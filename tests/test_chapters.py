@@ -16,7 +16,7 @@ import jupytext
 import nbformat
 import pytest
 
-from genutils import runner
+from genutils.build import runner
 from genutils.verdict import check_record
 
 from conftest import CHAPTERS, JOBS

@@ -6,8 +6,8 @@ import nbformat
 import papermill
 import pytest
 
-from genutils import runner
-from genutils.cli import _runs, main, parser
+from genutils.build import runner
+from genutils.build.cli import _runs, main, parser
 from genutils.params import ParameterError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "studies"
@@ -127,7 +127,7 @@ def test_falsification_run_lays_the_null_values_over_the_profile(chapters, home)
 
 
 def test_scoreboard_shows_both_verdicts_and_marks_a_chapter_that_cannot_fail(chapters):
-    from genutils import book
+    from genutils.build import book
 
     tiny, broken = chapters["tiny"], chapters["broken"]
 

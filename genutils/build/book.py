@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .runner import BOOK_DIR as BOOK, PARTS, ROOT, Chapter, Result, not_falsifiable
-from .verdict import headline_text
+from ..verdict import headline_text
 
 BOOK = ROOT / "book"
 PART_TITLES = {

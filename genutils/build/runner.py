@@ -6,7 +6,8 @@ falsification run: the same parameters with the values of its ``genbook.null``
 metadata on top, which remove the cause the paper names. A run is cached under a key made of
 the chapter's source, its effective parameters, the profile label and genutils'
 own source; only complete, successful runs are ever written to the cache, and
-always by an atomic rename.
+always by an atomic rename. The key covers the library chapters import, not this build
+tool (``genutils.build``), so a change to the runner or the book never reruns a chapter.
 """
 from __future__ import annotations
 
@@ -22,10 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .params import ParameterError, assigned_names, merge_params
-from .verdict import MIME_TYPE
+from ..params import ParameterError, assigned_names, merge_params
+from ..verdict import MIME_TYPE
 
-ROOT = Path(__file__).resolve().parent.parent
+LIBRARY = Path(__file__).resolve().parent.parent
+ROOT = LIBRARY.parent
 STUDIES = ROOT / "studies"
 PARTS = ("theory", "dynamics", "ood", "transformers", "llm", "rl_graphs")
 PROFILES = ("smoke", "cpu", "gpu")
@@ -167,8 +169,12 @@ def profile_label(profile: str, overrides: dict[str, Any] | None) -> str:
 
 
 def _genutils_digest() -> str:
+    """Hash of the library chapters import (genutils without this build tool, which computes nothing)."""
     h = hashlib.sha256()
-    for p in sorted(Path(__file__).parent.rglob("*.py")):
+    build = Path(__file__).resolve().parent
+    for p in sorted(LIBRARY.rglob("*.py")):
+        if build in p.resolve().parents:
+            continue
         h.update(p.relative_to(ROOT).as_posix().encode())
         h.update(p.read_bytes())
     return h.hexdigest()
@@ -361,7 +367,7 @@ def _format_table(rows: list[tuple[str, ...]], rule_before_last: bool = False) -
 
 def summary_table(results: list[Result]) -> str:
     """A plain-text table: chapter, status, verdict, deciding statistic, wall time, plus a total."""
-    from .verdict import headline_text
+    from ..verdict import headline_text
 
     rows = [("chapter", "run", "status", "verdict", "statistic", "wall s")]
     for r in results:

@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from .params import ParameterError, parse_cli_value
+from ..params import ParameterError, parse_cli_value
 from .runner import (PROFILES, ChapterError, Result, discover, not_falsifiable, run_chapters, select,
                      summary_table, timing_table)
 
