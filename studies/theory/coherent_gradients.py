@@ -3,12 +3,19 @@
 #   genbook:
 #     claim: While a network learns, the per-example gradients of its loss are far more
 #       coherent (alpha / alpha_perp) on real labels than on random labels of the same
-#       inputs, although the same network fits both label sets.
+#       inputs at equal training accuracy, although the same network fits both label
+#       sets; and winsorized gradient averaging, at a matched step size, slows the fitting
+#       of random labels more than the fitting of real ones.
+#     'null':
+#       label_noise: 1.0
+#     null_reason: Replacing every label of the real-label run by a random one removes
+#       the structure shared across examples that the paper names as the source of coherent
+#       gradients, so both runs train on random labels.
 #     paper: Chatterjee & Zielinski 2022, arXiv:2203.10036
 #     part: theory
 #     profiles:
 #       gpu:
-#         n_log: 40
+#         log_every: 50
 #         n_probe: 2000
 #         n_train: 4000
 #         seeds: 5
@@ -18,10 +25,10 @@
 #         winsor_steps: 3000
 #         winsor_width: 256
 #       smoke:
-#         n_log: 12
+#         log_every: 5
 #         n_probe: 100
 #         n_train: 500
-#         seeds: 1
+#         seeds: 2
 #         steps: 150
 #         width: 128
 #         winsor_n: 128
@@ -52,21 +59,26 @@
 # orthogonal gradients, should be much larger on real data than on the same inputs with random labels
 # while the network is learning, even though the network can fit both. A second, causal claim: gradient
 # descent that suppresses weak gradient directions by *robust averaging* of the per-example gradients
-# (winsorizing them, or a median of means) should slow the fitting of random labels while leaving
+# (winsorizing them, or a median of means) should attenuate the fitting of random labels while leaving
 # learning from real labels largely intact.
 #
-# **The paper's evidence.** With ResNet-50 on ImageNet and a sample of $m$ = 50 000 training examples,
-# $\alpha_m/\alpha_m^\perp$ on real labels starts near 1, climbs to about 40 within the first epochs and
-# stays around 20 while the training loss falls, then returns to about 1 once the data are fitted. On
-# random labels it follows a similar course but stays mostly below 5: each example helps one or two
-# others. Other architectures and datasets (its Appendix E) show similar gaps, with exceptions (AlexNet on
-# random labels stays surprisingly coherent for a long stretch). The paper then argues that suppressing
-# weak directions (winsorized gradient descent, and the median-of-means variants M3/RM3) reduces
-# memorization of noisy labels. The figure numbers were not checked for this chapter.
+# **The paper's evidence** (its Section 5, ResNet-50 on ImageNet, coherence measured on a sample of
+# 50 000 training examples; quoted from the full text). On real labels $\alpha_m/\alpha_m^\perp$ "starts
+# off low (around 1) in early training and then increases to a maximum (about 40) within the first few
+# epochs and then returns to a low value again (around 1) at the end of training"; plotted against the
+# training loss, "when the loss comes down, $\alpha_m/\alpha_m^\perp$ stays around 20". On random labels
+# it "starts off low (around 1), increases slightly (staying usually below 5), and then returns back to a
+# low value (around 1)": "each example helps tens of other examples during training, whereas on random
+# data, each example only helps one or two others". The paper adds that other architectures and
+# datasets (its Appendix E) show similar differences, but that random-label coherence can be
+# "surprisingly high for an extended period", most of all for AlexNet. Note that the paper's own
+# comparison reads coherence *against the training loss*, that is at equal progress, which is what the
+# rule below does. The numbers of its winsorized-GD experiments were not found (see the faithfulness
+# notes for where we looked).
 #
 # **What is scaled down.** A ReLU MLP $40 \to 256 \to 256 \to 10$ on the first 1 000 training examples of
 # MNIST-1D (a procedurally generated 1-d digit task) instead of ResNets on ImageNet; coherence on a probe
-# of 500 training examples instead of 50 000; 1 000 SGD steps; 2 seeds. The winsorized-GD comparison runs
+# of 500 training examples instead of 50 000; 1 000 SGD steps; 4 seeds. The winsorized-GD comparison runs
 # on a smaller network and data subset still (`winsor_*` parameters), because robust averaging needs
 # every per-example gradient coordinate at every step.
 
@@ -87,7 +99,7 @@ from genutils import many
 gu.set_theme()
 
 # %% tags=["parameters"]
-seed = 0  # base seed; repetition s uses seed + s for its initialization, batch order and label shuffle
+seed = 0  # base seed; repetition s uses seed + s for its initialization, batch order and label draws
 n_train = 1000  # training examples, the first ones of MNIST-1D's 4000
 n_probe = 500  # m, the training examples on which coherence is measured
 width = 256  # hidden units in each of the two hidden layers
@@ -95,9 +107,10 @@ steps = 1000  # SGD steps
 batch_size = 128  # minibatch size (also the sample that winsorizing works across)
 lr = 0.05  # SGD learning rate
 momentum = 0.9  # SGD momentum
-seeds = 2  # independent repetitions (initialization, batch order, random labelling)
-n_log = 25  # logged steps, spaced logarithmically between 1 and steps (step 0 is always logged)
-winsor_pct = 5.0  # c, the percent of per-example values clipped at each end (0 turns the comparison off)
+seeds = 4  # independent repetitions (initialization, batch order, random labelling)
+log_every = 10  # steps between logged measurements (plus 25 log-spaced early steps)
+label_noise = 0.0  # fraction of the real-label run's labels replaced by random ones (1 makes it a random-label run)
+winsor_pct = 5.0  # c, the percent of per-example values clipped at each end
 winsor_n = 256  # training examples of the winsorized-GD comparison
 winsor_width = 32  # hidden width of the winsorized-GD comparison
 winsor_steps = 300  # SGD steps of the winsorized-GD comparison
@@ -115,8 +128,9 @@ P = gu.check_params(
     lr=gu.Float(gt=0),
     momentum=gu.Float(min=0, lt=1),
     seeds=gu.Int(min=1),
-    n_log=gu.Int(min=3),
-    winsor_pct=gu.Float(min=0, lt=50),
+    log_every=gu.Int(min=1),
+    label_noise=gu.Float(min=0, max=1),
+    winsor_pct=gu.Float(gt=0, lt=50),
     winsor_n=gu.Int(min=2, max=N_MNIST1D_TRAIN),
     winsor_width=gu.Int(min=2),
     winsor_steps=gu.Int(min=2),
@@ -125,25 +139,33 @@ if P.n_probe > P.n_train:
     raise gu.ParameterError("n_probe", f"the probe is a subset of the training set: {P.n_probe} > n_train {P.n_train}")
 if P.batch_size > P.n_train:
     raise gu.ParameterError("batch_size", f"must not exceed n_train {P.n_train}, got {P.batch_size}")
-if P.winsor_pct > 0 and P.batch_size > P.winsor_n:
+if P.batch_size > P.winsor_n:
     raise gu.ParameterError("winsor_n", f"must be at least batch_size {P.batch_size}, got {P.winsor_n}")
+if P.log_every > P.steps:
+    raise gu.ParameterError("log_every", f"must not exceed steps {P.steps}, got {P.log_every}")
 device = gu.device()
 seed_list = [P.seed + s for s in range(P.seeds)]
-log_steps = sorted({0, *np.unique(np.round(np.logspace(0, math.log10(P.steps), P.n_log))).astype(int).tolist()})
-print(f"logging at {len(log_steps)} steps: {log_steps}")
+N_LOGSPACED = 25  # the previous rule's log-spaced steps, still logged so that its statistic can be reported
+log_spaced = np.unique(np.round(np.logspace(0, math.log10(P.steps), N_LOGSPACED))).astype(int).tolist()
+linear_steps = list(range(0, P.steps + 1, P.log_every)) + [P.steps]
+log_steps = sorted({*linear_steps, *log_spaced})
+print(f"logging at {len(log_steps)} steps ({len(set(linear_steps))} evenly spaced, every {P.log_every})")
 P
 
 # %% [markdown]
-# ## Data: real and random labels on the same inputs
+# ## Data: real, noisy and random labels on the same inputs
 #
 # MNIST-1D is generated offline by `genutils.mnist1d` (its paper's default: 4 000 training and 1 000 test
 # signals of length 40, ten classes). The *random* labels of repetition $s$ are a fixed random permutation
 # of the real training labels, so the class balance is unchanged and only the link between input and label
-# is destroyed. Test accuracy is always measured against the real test labels.
+# is destroyed. The *real* labels can be made noisy: with `label_noise` = $q$, a random fraction $q$ of the
+# examples have their labels permuted among themselves (by a generator of their own, so a different
+# permutation from the random-label run's); $q = 1$, the falsification run, turns the real-label run into a
+# second random-label run. Test accuracy is always measured against the real test labels.
 
 # %%
 x_all, y_all, x_test, y_test = (t.to(device) for t in gu.mnist1d())
-x_train, y_real = x_all[:P.n_train], y_all[:P.n_train]
+x_train, y_true = x_all[:P.n_train], y_all[:P.n_train]
 
 
 def shuffled(y: torch.Tensor, s: int) -> torch.Tensor:
@@ -152,8 +174,18 @@ def shuffled(y: torch.Tensor, s: int) -> torch.Tensor:
     return y[perm]
 
 
+def noisy(y: torch.Tensor, s: int, q: float) -> torch.Tensor:
+    """The 'real' labels of repetition s: a random fraction q of them permuted among themselves."""
+    g = torch.Generator().manual_seed(20_000 + s)
+    chosen = torch.randperm(len(y), generator=g)[:round(q * len(y))]
+    out = y.clone()
+    out[chosen.to(y.device)] = y[chosen[torch.randperm(len(chosen), generator=g)].to(y.device)]
+    return out
+
+
 print(f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}; class counts "
-      f"{torch.bincount(y_real, minlength=10).tolist()}")
+      f"{torch.bincount(y_true, minlength=10).tolist()}; label_noise {P.label_noise:g}: "
+      f"{float((noisy(y_true, P.seed, P.label_noise) != y_true).float().mean()):.2f} of the real-run labels changed")
 
 # %% [markdown]
 # ## Per-example gradients, written out
@@ -238,12 +270,12 @@ def coherence(params, x, y) -> torch.Tensor:
 # %% [markdown]
 # A check of the algebra against autograd: `torch.func` computes the per-example gradients of a plain
 # `nn.Sequential` with the same weights (vmap over `grad`), and both the gradients and $m\alpha_m$ must
-# agree.
+# agree (to a relative 1e-4; the verdict's instrument checks read these two errors).
 
 # %%
-def check_against_torch_func(n_check: int = 16) -> None:
+def check_against_torch_func(n_check: int = 16) -> dict[str, float]:
     params = init_params([P.seed], P.width)
-    x, y = x_train[:n_check], y_real[:n_check]
+    x, y = x_train[:n_check], y_true[:n_check]
     net = nn.Sequential(nn.Linear(40, P.width), nn.ReLU(), nn.Linear(P.width, P.width), nn.ReLU(), nn.Linear(P.width, 10))
     names = [n for n, _ in net.named_parameters()]
     theta = {n: p[0] for n, p in zip(names, params)}
@@ -263,25 +295,35 @@ def check_against_torch_func(n_check: int = 16) -> None:
     alpha_ours = coherence(params, x, y[None]).item()
     print(f"per-example gradients: max relative difference {err:.2e}; m·α: {alpha_ours:.5f} (ours) vs "
           f"{alpha_ref.item():.5f} (torch.func)")
-    assert err < 1e-4 and abs(alpha_ours - alpha_ref.item()) < 1e-4 * alpha_ref.item()
+    return {"grad_check_rel_err": err, "alpha_check_rel_err": abs(alpha_ours / alpha_ref.item() - 1)}
 
 
-check_against_torch_func()
+instrument = check_against_torch_func()  # enters the verdict as an instrument check
 
 # %% [markdown]
-# ## Training: SGD, with plain or winsorized averaging
+# ## Training: SGD, with plain, winsorized or norm-matched averaging
 #
 # SGD with momentum (PyTorch's rule: $v \leftarrow \mu v + \hat g$, $\theta \leftarrow \theta - \eta v$) on
 # minibatches of `batch_size`, each network drawing its own batch order from its seed (`many.batch_order`);
 # the real- and random-label networks of one repetition share initialization and batch order, so they
-# differ only in the labels. The batch gradient $\hat g$ is either the plain mean of the per-example
-# gradients or, for the paper's *winsorized* gradient descent, a robust mean: for every parameter
-# coordinate separately, the $B$ per-example values of the minibatch are clipped to their $c$-th and
-# $(100-c)$-th percentiles (here: the $(k{+}1)$-th smallest and largest values, $k=\lfloor cB/100\rfloor$)
-# before averaging. A direction that only a few examples push along, as memorizing one label needs, is
-# cut back; a direction that many examples share survives.
+# differ only in the labels. The batch gradient $\hat g$ is one of three:
+#
+# - **plain**: the mean of the per-example gradients;
+# - **winsorized** (the paper's robust averaging): for every parameter coordinate separately, the $B$
+#   per-example values of the minibatch are clipped to their $c$-th and $(100-c)$-th percentiles (here:
+#   the $(k{+}1)$-th smallest and largest values, $k=\lfloor cB/100\rfloor$) before averaging. A direction
+#   that only a few examples push along, as memorizing one label needs, is cut back; a direction that many
+#   examples share survives;
+# - **norm-matched plain** (the control): the plain mean, rescaled tensor by tensor to the norm that the
+#   winsorized mean has at the same point. Clipping also shortens the step, and a shorter step alone
+#   slows fitting; this arm takes the plain *direction* with the winsorized *step length*, so a difference
+#   between it and the winsorized arm is due to which directions winsorizing suppresses, not to its step
+#   size.
 
 # %%
+MODES = ("plain SGD", "winsorized", "norm-matched plain")
+
+
 def winsorized_mean(g: torch.Tensor, k: int) -> torch.Tensor:
     """Mean over the last axis after clipping each row to its (k+1)-th smallest and largest values."""
     if k == 0:
@@ -291,24 +333,41 @@ def winsorized_mean(g: torch.Tensor, k: int) -> torch.Tensor:
     return torch.clamp(g, lo, hi).mean(-1)
 
 
-def batch_gradient(deltas, inputs, k: int) -> list[torch.Tensor]:
-    """[gW1, gb1, gW2, gb2, gW3, gb3] averaged over the batch: plain mean (k = 0) or winsorized."""
-    grads = []
+def batch_gradient(deltas, inputs, k: int, mode: torch.Tensor | None):
+    """[gW1, gb1, gW2, gb2, gW3, gb3] for each model by its mode (index into MODES; None: all plain).
+
+    Also returns, per model, the global norm of the winsorized mean over that of the plain mean (or None).
+    """
+    plain = []
     for d, a in zip(deltas, inputs):
-        if k == 0:
-            grads += [torch.bmm(d.transpose(1, 2), a) / d.shape[1], d.mean(1)]
-        else:  # every per-example gradient coordinate, batch last: (K, out, in, B)
-            grads += [winsorized_mean(torch.einsum("kbo,kbi->koib", d, a), k), winsorized_mean(d.transpose(1, 2), k)]
-    return grads
+        plain += [torch.bmm(d.transpose(1, 2), a) / d.shape[1], d.mean(1)]
+    if mode is None:
+        return plain, None
+    robust = []
+    for d, a in zip(deltas, inputs):  # every per-example gradient coordinate, batch last: (K, out, in, B)
+        robust += [winsorized_mean(torch.einsum("kbo,kbi->koib", d, a), k), winsorized_mean(d.transpose(1, 2), k)]
+    grads, sq_plain, sq_robust = [], 0.0, 0.0
+    for gp, gr in zip(plain, robust):
+        shape = (-1,) + (1,) * (gp.ndim - 1)
+        n_plain, n_robust = gp.flatten(1).norm(dim=1), gr.flatten(1).norm(dim=1)
+        matched = gp * (n_robust / n_plain.clamp_min(1e-30)).view(shape)
+        m = mode.view(shape)
+        grads.append(torch.where(m == 0, gp, torch.where(m == 1, gr, matched)))
+        sq_plain, sq_robust = sq_plain + n_plain.square(), sq_robust + n_robust.square()
+    return grads, (sq_robust / sq_plain.clamp_min(1e-30)).sqrt()
 
 
-def train(x, y, model_seeds, width, n_steps, pct, record, record_at, desc):
-    """Train K = len(model_seeds) networks on (x, y[i]) with SGD; record(params, step) -> rows at record_at."""
+def train(x, y, model_seeds, width, n_steps, record, record_at, desc, mode=None, pct=0.0):
+    """Train K = len(model_seeds) networks on (x, y[i]) with SGD; record(params, step) -> rows at record_at.
+
+    Returns the recorded rows and, when `mode` is given, each model's mean step shrink (winsorized / plain norm).
+    """
     params = init_params(model_seeds, width)
     velocity = [torch.zeros_like(p) for p in params]
     orders = [many.batch_order(x.shape[0], P.batch_size, torch.Generator().manual_seed(s)) for s in model_seeds]
     k_clip = math.floor(pct / 100 * P.batch_size)
     rows, wanted, models = [], set(record_at), torch.arange(len(model_seeds), device=device)[:, None]
+    shrink = torch.zeros(len(model_seeds), device=device)
     for t in gu.progress(range(n_steps + 1), desc=desc):
         if t in wanted:
             rows += record(params, t)
@@ -317,10 +376,13 @@ def train(x, y, model_seeds, width, n_steps, pct, record, record_at, desc):
         idx = torch.stack([next(o) for o in orders]).to(device)
         out, inputs, pre = forward(params, x[idx])
         deltas = per_example_errors(params, out, pre, y[models, idx])
-        for p, v, g in zip(params, velocity, batch_gradient(deltas, inputs, k_clip)):
+        grads, ratio = batch_gradient(deltas, inputs, k_clip, mode)
+        if ratio is not None:
+            shrink += ratio / n_steps
+        for p, v, g in zip(params, velocity, grads):
             v.mul_(P.momentum).add_(g)
             p.sub_(P.lr * v)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), shrink.cpu().numpy()
 
 
 @torch.no_grad()
@@ -332,14 +394,16 @@ def accuracy(params, x, y) -> torch.Tensor:
 # %% [markdown]
 # ## The main run: coherence over training, real versus random labels
 #
-# For each repetition, one network on the real labels and one on the random labels, trained together.
-# At each logged step we measure training accuracy (on the labels it is trained on), test accuracy, and
-# $m\alpha_m$ on the probe: the first `n_probe` training examples with the labels of that network.
+# For each repetition, one network on the real labels (noisy when `label_noise` > 0) and one on the random
+# labels, trained together with plain SGD. Every `log_every` steps (and at 25 log-spaced early steps) we
+# measure training accuracy (on the labels it is trained on), test accuracy, and $m\alpha_m$ on the probe:
+# the first `n_probe` training examples with the labels of that network.
 
 # %%
 labels = ["real", "random"] * P.seeds
 model_seeds = [s for s in seed_list for _ in range(2)]
-y_main = torch.stack([y_real if lab == "real" else shuffled(y_real, s) for lab, s in zip(labels, model_seeds)])
+y_main = torch.stack([noisy(y_true, s, P.label_noise) if lab == "real" else shuffled(y_true, s)
+                      for lab, s in zip(labels, model_seeds)])
 
 
 def record_main(params, t):
@@ -350,21 +414,22 @@ def record_main(params, t):
              "coherence": float(c)} for s, lab, a, b, c in zip(model_seeds, labels, train_acc, test_acc, coh)]
 
 
-main = train(x_train, y_main, model_seeds, P.width, P.steps, 0.0, record_main, log_steps, "SGD, real and random")
-main.pivot_table(index="step", columns="labels", values=["coherence", "train accuracy"]).round(3)
+main, _ = train(x_train, y_main, model_seeds, P.width, P.steps, record_main, log_steps, "SGD, real and random")
+main[main.step.isin(linear_steps[::max(1, len(linear_steps) // 10)])].pivot_table(
+    index="step", columns="labels", values=["coherence", "train accuracy"]).round(3)
 
 # %% [markdown]
 # ## Results
 #
-# The *learning phase* of a repetition is the set of logged steps before its real-label network first
-# reaches 90% training accuracy (the card's definition); it is shaded in Figure 1 (up to the median over
-# repetitions of that step).
+# The *learning phase* of a repetition is the stretch before its real-label network first reaches 90%
+# training accuracy (the card's definition); it is shaded in Figure 1 (up to the median over repetitions
+# of that step).
 #
 # **Figure 1.** Left: $\alpha_m/\alpha_m^\perp$ against step (mean and range over repetitions; the dotted
 # line at 1 is orthogonal gradients). Right: training and test accuracy. Look for real-label coherence
-# several times the random-label one in the shaded phase while the real-label network learns, and for the
-# random-label network still reaching 100% training accuracy later (it memorizes) with test accuracy at
-# chance.
+# above the random-label one while the real-label network learns, for how much of the gap is already
+# there at step 0 (before any training), and for the random-label network still reaching 100% training
+# accuracy later (it memorizes) with test accuracy at chance.
 
 # %%
 def first_reach(df: pd.DataFrame, level: float) -> float:
@@ -385,8 +450,7 @@ t90 = {s: first_reach(main[(main.seed == s) & (main.labels == "real")], 0.9) for
 shade_end = float(np.median(list(t90.values())))
 plot = main.assign(**{"step + 1": main.step + 1})
 fig, axes = gu.subplots(ncols=2, width=6, height=4.2)
-sns.lineplot(data=plot, x="step + 1", y="coherence", hue="labels", errorbar=("pi", 100), marker="o",
-             markersize=4, ax=axes[0])
+sns.lineplot(data=plot, x="step + 1", y="coherence", hue="labels", errorbar=("pi", 100), ax=axes[0])
 axes[0].axhline(1, color="grey", linestyle=":", linewidth=1)
 axes[0].set(xscale="log", yscale="log")
 log_ticks(axes[0])
@@ -403,19 +467,66 @@ for ax in axes:
                 ha="center", color="C2", fontsize="small")
 
 # %% [markdown]
-# **Figure 2.** The same measurements with training accuracy on the horizontal axis (points of one
-# repetition joined in time order), so that the two label sets are compared at equal progress rather than
-# at equal step: random labels are fitted later, and if coherence only tracked the speed of fitting the
-# two clouds would coincide. Look for the real-label points above the random-label ones at low training
-# accuracy, and for what the random-label coherence does as that network approaches 100% (memorization).
-# Values below 1 mean that the per-example gradients partly cancel, as gradients pulling the same kind of
-# input towards different labels do.
+# ## Coherence at equal training accuracy
+#
+# Random labels are fitted later than real ones, and on a logarithmic time axis the first few steps,
+# where the networks are still close to initialization, carry much of the picture. At initialization the
+# real labels are already more coherent than shuffled ones, simply because inputs of one class resemble
+# each other: the class-conditional means of the output-layer gradients $\delta_3 a^\top$ do not cancel.
+# That is a property of the data at the starting point, not of learning. The deciding comparison is
+# therefore made at *equal progress*, as the paper reads its own curves against the training loss: for
+# each training-accuracy level $a \in \{0.2, 0.3, \dots, 0.9\}$ and each network, $c(a)$ is the coherence
+# at the moment its training accuracy first reaches $a$ (interpolated geometrically between the two
+# logged steps around that moment). For repetition $s$ the ratio is
+#
+# $$R_s = \exp\Big(\tfrac18 \sum_a \big[\log c_{real}(a) - \log c_{random}(a)\big]\Big),$$
+#
+# each level weighing the same, and step 0 (accuracy near the chance level 0.1) taking no part.
+
+# %%
+LEVELS = np.round(np.arange(0.2, 0.91, 0.1), 2)
+
+
+def at_accuracy(run: pd.DataFrame, levels: np.ndarray) -> np.ndarray:
+    """Coherence of one run at the first moment its training accuracy reaches each level (NaN if never)."""
+    run = run.sort_values("step")
+    acc, log_c = run["train accuracy"].to_numpy(), np.log(run["coherence"].to_numpy())
+    out = np.full(len(levels), np.nan)
+    for j, a in enumerate(levels):
+        hit = np.flatnonzero(acc >= a)
+        if not len(hit):
+            continue
+        i = hit[0]
+        if i == 0:
+            out[j] = log_c[0]
+        else:
+            w = (a - acc[i - 1]) / (acc[i] - acc[i - 1])
+            out[j] = (1 - w) * log_c[i - 1] + w * log_c[i]
+    return np.exp(out)
+
+
+matched = pd.DataFrame([{"seed": s, "labels": lab, "train accuracy": a, "coherence": c}
+                        for (s, lab), run in main.groupby(["seed", "labels"])
+                        for a, c in zip(LEVELS, at_accuracy(run, LEVELS))])
+matched.pivot_table(index="train accuracy", columns="labels", values="coherence").round(2)
+
+# %% [markdown]
+# **Figure 2.** Coherence against training accuracy (all logged points, those of one repetition joined in
+# time order; large markers: the interpolated values at the matched levels, the dashed lines). Look for
+# the real-label markers above the random-label ones at every level, not only at the lowest; if
+# coherence only tracked the speed of fitting, the two clouds would coincide. Values below 1 mean that the
+# per-example gradients partly cancel, as gradients pulling the same kind of input towards different labels
+# do.
 
 # %%
 fig, ax = gu.subplots(width=7, height=4.2)
-sns.scatterplot(data=main, x="train accuracy", y="coherence", hue="labels", style="seed", s=30, ax=ax)
+sns.scatterplot(data=main, x="train accuracy", y="coherence", hue="labels", s=8, alpha=0.4, linewidth=0,
+                legend=False, ax=ax)
 sns.lineplot(data=main.sort_values("step"), x="train accuracy", y="coherence", hue="labels", units="seed",
-             estimator=None, sort=False, legend=False, linewidth=0.8, alpha=0.5, ax=ax)
+             estimator=None, sort=False, legend=False, linewidth=0.6, alpha=0.4, ax=ax)
+sns.scatterplot(data=matched, x="train accuracy", y="coherence", hue="labels", style="seed", s=60, ax=ax)
+for a in LEVELS:
+    ax.axvline(a, color="grey", linestyle="--", linewidth=0.5)
 ax.axhline(1, color="grey", linestyle=":", linewidth=1)
 ax.set(yscale="log")
 log_ticks(ax)
@@ -424,87 +535,126 @@ gu.label(ax, "training accuracy on the labels trained on", "coherence  α_m / α
          "Coherence against progress")
 
 # %% [markdown]
-# ## Suppressing weak gradient directions: winsorized SGD
+# ## Suppressing weak gradient directions: winsorized SGD at a matched step size
 #
 # A smaller setting (first `winsor_n` training examples, hidden width `winsor_width`, `winsor_steps` steps),
-# since winsorizing needs every per-example gradient coordinate at every step. Four networks per
-# repetition, same initialization and batch order: real or random labels, plain or winsorized averaging
-# with $c$ = `winsor_pct`. Memorization is the training accuracy on random labels; generalization is the
-# real-label network's test accuracy.
+# since winsorizing needs every per-example gradient coordinate at every step. Six networks per
+# repetition, same initialization and batch order: real (noisy when `label_noise` > 0) or random labels,
+# times plain, winsorized ($c$ = `winsor_pct`) or norm-matched plain averaging. The speed of fitting is
+# the *mean training accuracy over 31 evenly spaced steps* of the run (the area under its training curve).
+# The slowdown that winsorizing causes on a label set is the norm-matched arm's mean training accuracy
+# minus the winsorized arm's; the paper's claim is that it is large on random labels and small on real
+# ones, so the deciding quantity is the *selectivity*
+#
+# $$S_s = \text{slowdown}_{random} - \text{slowdown}_{real}$$
+#
+# per repetition. Against plain SGD instead of the norm-matched arm, a slowdown would mix the suppressed
+# directions with the shorter step; it is reported for comparison.
 
 # %%
-if P.winsor_pct > 0:
-    x_w, y_w_real = x_all[:P.winsor_n], y_all[:P.winsor_n]
-    y_w = torch.stack([y_w_real if lab == "real" else shuffled(y_w_real, s) for lab, s in zip(labels, model_seeds)])
-    w_steps = sorted({0, *np.linspace(0, P.winsor_steps, 11).round().astype(int).tolist()})
+w_labels = ["real", "random"]
+w_cells = [(arm, s, lab) for arm in range(len(MODES)) for s in seed_list for lab in w_labels]
+x_w, y_w_true = x_all[:P.winsor_n], y_all[:P.winsor_n]
+y_w = torch.stack([noisy(y_w_true, s, P.label_noise) if lab == "real" else shuffled(y_w_true, s)
+                   for _, s, lab in w_cells])
+w_mode = torch.tensor([arm for arm, _, _ in w_cells], device=device)
+w_steps = sorted({*np.linspace(0, P.winsor_steps, 31).round().astype(int).tolist()})
 
-    def record_winsor(params, t):
-        tr, te = accuracy(params, x_w, y_w), accuracy(params, x_test, y_test)
-        return [{"step": t, "seed": s, "labels": lab, "train accuracy": float(a), "test accuracy": float(b)}
-                for s, lab, a, b in zip(model_seeds, labels, tr, te)]
 
-    runs = []
-    for name, pct in (("plain SGD", 0.0), (f"winsorized, c = {P.winsor_pct:g}%", P.winsor_pct)):
-        df = train(x_w, y_w, model_seeds, P.winsor_width, P.winsor_steps, pct, record_winsor, w_steps, name)
-        runs.append(df.assign(averaging=name))
-    winsor = pd.concat(runs, ignore_index=True)
-    print(winsor[winsor.step == P.winsor_steps].groupby(["averaging", "labels"])[["train accuracy", "test accuracy"]]
-          .mean().round(3))
-else:
-    winsor = None
-    print("winsor_pct = 0: the winsorized-SGD comparison is off")
+def record_winsor(params, t):
+    tr, te = accuracy(params, x_w, y_w), accuracy(params, x_test, y_test)
+    return [{"step": t, "seed": s, "labels": lab, "averaging": MODES[arm], "train accuracy": float(a),
+             "test accuracy": float(b)} for (arm, s, lab), a, b in zip(w_cells, tr, te)]
+
+
+winsor, w_shrink = train(x_w, y_w, [s for _, s, _ in w_cells], P.winsor_width, P.winsor_steps, record_winsor,
+                         w_steps, "plain, winsorized, norm-matched", mode=w_mode, pct=P.winsor_pct)
+speed = winsor.groupby(["averaging", "labels", "seed"])["train accuracy"].mean().rename("mean train accuracy")
+final = winsor[winsor.step == P.winsor_steps].set_index(["averaging", "labels", "seed"])
+w_summary = pd.concat([speed, final[["train accuracy", "test accuracy"]].add_prefix("final ")], axis=1)
+w_summary.groupby(["averaging", "labels"]).mean().round(3)
 
 # %% [markdown]
-# **Figure 3.** Left: training accuracy on *random* labels, plain versus winsorized SGD (memorization).
-# Right: test accuracy of the *real*-label networks (generalization). Look for the winsorized curve well
-# below the plain one on the left, and close to it on the right.
+# **Figure 3.** Training accuracy against step on random labels (left, memorization) and on real labels
+# (right, learning), for the three kinds of averaging (mean and range over repetitions). Look for the
+# winsorized curve well below the norm-matched one on the left and close to it on the right; the gap
+# between plain SGD and the norm-matched arm is what the shorter step alone does.
 
 # %%
-if winsor is not None:
-    fig, axes = gu.subplots(ncols=2, width=5.5, height=4)
-    sns.lineplot(data=winsor[winsor.labels == "random"], x="step", y="train accuracy", hue="averaging",
-                 errorbar=("pi", 100), marker="o", ax=axes[0])
-    gu.label(axes[0], "SGD step", "training accuracy (random labels)", "Memorization of random labels")
-    sns.lineplot(data=winsor[winsor.labels == "real"], x="step", y="test accuracy", hue="averaging",
-                 errorbar=("pi", 100), marker="o", ax=axes[1])
-    gu.label(axes[1], "SGD step", "test accuracy (real labels)", "Generalization from real labels")
-    for ax in axes:
-        ax.set_ylim(0, 1.03)
+fig, axes = gu.subplots(ncols=2, width=5.5, height=4)
+for ax, lab in zip(axes, ("random", "real")):
+    sns.lineplot(data=winsor[winsor.labels == lab], x="step", y="train accuracy", hue="averaging",
+                 hue_order=list(MODES), errorbar=("pi", 100), ax=ax)
+    ax.set_ylim(0, 1.03)
+    gu.label(ax, "SGD step", f"training accuracy ({lab} labels)",
+             "Memorization of random labels" if lab == "random" else "Learning real labels")
 
 # %% [markdown]
 # ## Verdict
 #
-# The rule was fixed before running (study card 18). For each repetition, $E$ is the mean of
-# $\alpha_m/\alpha_m^\perp$ over the logged steps of its learning phase (all logged steps if the real-label
-# network never reaches 90%), for the real- and for the random-label network over the same steps;
-# $E_{real}$ and $E_{random}$ are the means over repetitions.
+# The rule was fixed before the `cpu` run (it replaces the card's rule; see the rule history below).
+# Per repetition: $R_s$, the real/random coherence ratio at equal training accuracy, and $S_s$, the
+# selectivity of winsorizing at a matched step size. $R$ is the geometric mean of the $R_s$ with a 95%
+# t-interval over repetitions (on $\log R_s$); $S$ is the mean of the $S_s$ with its t-interval.
 #
-# - `supported` when $E_{real} \ge 2\,E_{random}$ and both networks end at $\ge 0.99$ training accuracy
-#   (mean over repetitions): the network can memorize, yet its gradients are far more coherent on real
-#   labels;
-# - `contradicted` when $E_{real} \le 1.2\,E_{random}$;
-# - `inconclusive` otherwise.
+# - `supported` when $R \ge 2$ and its interval lies above 1, both networks end at $\ge 0.99$ training
+#   accuracy (mean over repetitions: the network can memorize, yet its gradients are far more coherent on
+#   real labels at equal progress), and $S \ge 0.05$ with its interval above 0 (winsorizing costs the
+#   random-label run at least 5 points more mean training accuracy than the real-label run, at the same
+#   step size);
+# - `contradicted` when $R \le 1.2$ (no coherence gap at equal progress) or $S \le 0$ (winsorizing, at a
+#   matched step size, slows real labels as much as random ones);
+# - `inconclusive` otherwise. Instrument checks: the per-example gradients and $m\alpha_m$ agree with
+#   `torch.func` to a relative 1e-4 (a failure makes the verdict inconclusive).
 #
-# The winsorized-SGD comparison is reported beside the verdict (final training accuracy on random
-# labels and real-label test accuracy, plain and winsorized, and the first logged step at which the
-# random labels are 90% fitted); it is a secondary claim and does not enter the rule.
+# Reported beside the verdict, not deciding: the ratio at step 0 (`coherence_ratio_init`, the part of the
+# gap present before training), the time-uniform ratio over the evenly spaced steps of the learning phase,
+# and the previous rule's log-spaced statistic.
 
 # %%
+def t_bounds(values) -> tuple[float, float]:
+    values = np.asarray(values, dtype=float)
+    return gu.t_interval(values) if len(values) >= 2 else (math.nan, math.nan)
+
+
 per_seed = []
 for s in seed_list:
     run = main[main.seed == s].pivot(index="step", columns="labels", values="coherence")
-    phase = [t for t in log_steps if t < t90[s]]
-    per_seed.append({"seed": s, "t90": t90[s], "E_real": run.loc[phase, "real"].mean(),
-                     "E_random": run.loc[phase, "random"].mean()})
+    m_s = matched[matched.seed == s].pivot(index="train accuracy", columns="labels", values="coherence").dropna()
+    uniform = [t for t in set(linear_steps) if 0 < t < t90[s]] or [t for t in set(linear_steps) if t > 0]
+    old_phase = [t for t in {0, *log_spaced} if t < t90[s]]  # the previous rule's learning phase
+    sp = w_summary["mean train accuracy"].xs(s, level="seed")
+    slow = {lab: sp[("norm-matched plain", lab)] - sp[("winsorized", lab)] for lab in w_labels}
+    per_seed.append({
+        "seed": s, "t90": t90[s], "levels": len(m_s),
+        "log_R": float(np.mean(np.log(m_s["real"]) - np.log(m_s["random"]))),
+        "c_real_matched": float(np.exp(np.log(m_s["real"]).mean())),
+        "c_random_matched": float(np.exp(np.log(m_s["random"]).mean())),
+        "ratio_init": run.loc[0, "real"] / run.loc[0, "random"],
+        "U_real": run.loc[uniform, "real"].mean(), "U_random": run.loc[uniform, "random"].mean(),
+        "E_real_logspaced": run.loc[old_phase, "real"].mean(), "E_random_logspaced": run.loc[old_phase, "random"].mean(),
+        "slowdown_random": slow["random"], "slowdown_real": slow["real"], "S": slow["random"] - slow["real"],
+        "slowdown_random_vs_plain": sp[("plain SGD", "random")] - sp[("winsorized", "random")],
+        "slowdown_real_vs_plain": sp[("plain SGD", "real")] - sp[("winsorized", "real")],
+    })
 per_seed = pd.DataFrame(per_seed)
 curve = main.groupby(["step", "labels"]).coherence.mean().unstack()
 last = main[main.step == P.steps].groupby("labels")[["train accuracy", "test accuracy", "coherence"]].mean()
-e_real, e_random = per_seed.E_real.mean(), per_seed.E_random.mean()
+log_lo, log_hi = t_bounds(per_seed.log_R)
+s_lo, s_hi = t_bounds(per_seed.S)
+w_end = w_summary.groupby(["averaging", "labels"]).mean()
+shrink_winsorized = float(np.mean([r for (arm, _, _), r in zip(w_cells, w_shrink) if arm == 1]))
 statistics = {
-    "coherence_ratio": e_real / e_random,
-    "E_real": e_real,
-    "E_random": e_random,
-    "ratio_min_seed": float((per_seed.E_real / per_seed.E_random).min()),
+    "coherence_ratio": math.exp(per_seed.log_R.mean()),
+    "coherence_ratio_lo": math.exp(log_lo),
+    "coherence_ratio_hi": math.exp(log_hi),
+    "coherence_ratio_min_seed": math.exp(per_seed.log_R.min()),
+    "matched_levels_min": per_seed.levels.min(),
+    "coherence_real_matched": math.exp(np.log(per_seed.c_real_matched).mean()),
+    "coherence_random_matched": math.exp(np.log(per_seed.c_random_matched).mean()),
+    "coherence_ratio_init": math.exp(np.log(per_seed.ratio_init).mean()),
+    "coherence_ratio_time_uniform": per_seed.U_real.mean() / per_seed.U_random.mean(),
+    "coherence_ratio_logspaced": per_seed.E_real_logspaced.mean() / per_seed.E_random_logspaced.mean(),
     "t90_mean": float(per_seed.t90.replace(math.inf, np.nan).mean()),
     "final_train_real": last.loc["real", "train accuracy"],
     "final_train_random": last.loc["random", "train accuracy"],
@@ -514,66 +664,112 @@ statistics = {
     "peak_coherence_real": curve["real"].max(),
     "peak_coherence_random": curve["random"].max(),
     "peak_step_random": float(curve["random"].idxmax()),
+    "winsor_selectivity": per_seed.S.mean(),
+    "winsor_selectivity_lo": s_lo,
+    "winsor_selectivity_hi": s_hi,
+    "winsor_slowdown_random": per_seed.slowdown_random.mean(),
+    "winsor_slowdown_real": per_seed.slowdown_real.mean(),
+    "winsor_slowdown_random_vs_plain": per_seed.slowdown_random_vs_plain.mean(),
+    "winsor_slowdown_real_vs_plain": per_seed.slowdown_real_vs_plain.mean(),
+    "winsor_step_shrink": shrink_winsorized,
+    **{f"winsor_{lab}_final_train_{key}": w_end.loc[(arm, lab), "final train accuracy"]
+       for arm, key in zip(MODES, ("plain", "winsorized", "matched")) for lab in w_labels},
+    **{f"winsor_real_test_{key}": w_end.loc[(arm, "real"), "final test accuracy"]
+       for arm, key in zip(MODES, ("plain", "winsorized", "matched"))},
+    **instrument,
 }
-if winsor is not None:
-    end = winsor[winsor.step == P.winsor_steps].groupby(["averaging", "labels"])[["train accuracy", "test accuracy"]].mean()
-    plain, robust = "plain SGD", f"winsorized, c = {P.winsor_pct:g}%"
-    statistics |= {
-        "winsor_random_train_plain": end.loc[(plain, "random"), "train accuracy"],
-        "winsor_random_train_winsorized": end.loc[(robust, "random"), "train accuracy"],
-        "winsor_real_test_plain": end.loc[(plain, "real"), "test accuracy"],
-        "winsor_real_test_winsorized": end.loc[(robust, "real"), "test accuracy"],
-        "winsor_real_train_winsorized": end.loc[(robust, "real"), "train accuracy"],
-    }
-    for name, key in ((plain, "plain"), (robust, "winsorized")):  # first logged step at 90% on random labels
-        reach = [first_reach(d, 0.9) for _, d in winsor[(winsor.averaging == name) & (winsor.labels == "random")].groupby("seed")]
-        statistics[f"winsor_random_steps_to_90_{key}"] = float(np.mean(reach))
 statistics = {k: float(v) for k, v in statistics.items()}
 print(per_seed.round(3).to_string(index=False))
 
 RULE = gu.rule(
     supported=gu.all_of(
         gu.cond("coherence_ratio", ">=", 2.0),
+        gu.cond("coherence_ratio_lo", ">", 1.0),
         gu.cond("final_train_real", ">=", 0.99),
         gu.cond("final_train_random", ">=", 0.99),
+        gu.cond("winsor_selectivity", ">=", 0.05),
+        gu.cond("winsor_selectivity_lo", ">", 0.0),
     ),
-    contradicted=gu.cond("coherence_ratio", "<=", 1.2),
+    contradicted=gu.any_of(
+        gu.cond("coherence_ratio", "<=", 1.2),
+        gu.cond("winsor_selectivity", "<=", 0.0),
+    ),
+    checks={
+        "per_example_gradients_match_torch_func": gu.cond("grad_check_rel_err", "<", 1e-4),
+        "coherence_matches_torch_func": gu.cond("alpha_check_rel_err", "<", 1e-4),
+    },
 )
 record = gu.report_verdict(
     chapter="coherent_gradients", params=P, rule=RULE, statistics=statistics, seeds=seed_list,
-    headline=["coherence_ratio", "E_real", "E_random", "final_train_random"]
-    + (["winsor_random_train_plain", "winsor_random_train_winsorized"] if winsor is not None else []),
+    headline=["coherence_ratio", "coherence_ratio_lo", "coherence_ratio_init", "final_train_random",
+              "winsor_selectivity", "winsor_selectivity_lo"],
 )
+
+# %% [markdown]
+# ## Rule history
+#
+# - **Card 18's rule (previous chapter, replaced).** $E$ = the mean of $\alpha_m/\alpha_m^\perp$ over the
+#   logged steps before the real-label network reaches 90% training accuracy, logged steps spaced
+#   logarithmically from step 0, for both label sets, averaged over 2 seeds; `supported` when
+#   $E_{real} \ge 2E_{random}$ and both networks end at $\ge 0.99$ training accuracy, `contradicted` when
+#   $E_{real} \le 1.2E_{random}$; the winsorized comparison reported, not gated. Its `cpu` verdict:
+#   **supported**, ratio 2.88 ($E_{real}$ 2.77 vs $E_{random}$ 0.96), both networks fit to 1.0 (cpu
+#   170 s on a loaded machine, about 30 s alone). Replaced after review: with log-spaced steps the first
+#   few steps dominate $E$, and at step 0 real labels are already more coherent than shuffled ones
+#   (class-conditional gradient means do not cancel), so the ratio was partly a property of the
+#   initialization; the rule had no falsification run; and the winsorized claim, part of the paper's
+#   causal argument, was not gated, while its only control (plain SGD) also differed in step size. The
+#   statistic is still reported as `coherence_ratio_logspaced` (now over 4 seeds).
+# - **This rule** (above), committed before its first `cpu` run: the ratio at equal training accuracy
+#   with a t-interval over 4 seeds, a `label_noise` falsification run, and winsorized SGD gated against a
+#   norm-matched plain-SGD control.
 
 # %% [markdown]
 # ## Faithfulness notes
 #
+# - **This repair.** (1) The deciding coherence ratio is read at equal training accuracy (levels 0.2 to
+#   0.9, equally weighted) instead of over log-spaced steps, so the first steps and step 0 no longer
+#   dominate; the step-0 ratio and a time-uniform ratio are reported beside it. (2) A `label_noise` knob
+#   permutes a fraction of the real-label run's labels; the falsification run sets it to 1, which turns
+#   the real-label runs (main and winsorized comparison) into random-label runs and should make the rule
+#   fail. (3) Winsorized SGD is gated against plain SGD whose step is rescaled, tensor by tensor, to the
+#   winsorized step's norm, since clipping every coordinate also shortens the step (`winsor_step_shrink`
+#   is the mean ratio of the two norms). (4) The paper's numbers are quoted from its full text. (5) Four
+#   seeds instead of two, with t-intervals.
 # - A 3-layer MLP on MNIST-1D stands in for ResNets on ImageNet and CIFAR, and coherence is measured on
 #   a probe of `n_probe` training examples rather than the paper's 50 000. The metric is the paper's
 #   $\alpha_m/\alpha_m^\perp$ over all parameters, computed exactly (checked against `torch.func`
 #   per-example gradients above), not estimated. Its scale depends on the probe size: if the gradients of
 #   examples of one class were identical and orthogonal across classes, $m\alpha_m$ would be about $m/10$,
 #   so values are comparable only at equal $m$ (the `smoke` profile, with $m$ = 100 and a narrower
-#   network trained for 150 steps, gives much smaller values and tests only the code path).
+#   network trained for 150 steps, tests only the code path).
 # - Sizes differ from the study card's `cpu` row (2 000 examples, width 512, 3 000 steps): on this
 #   shared 2-core machine that run took several minutes, so the chapter uses 1 000 examples, width 256 and
-#   1 000 steps. These sizes were chosen from how fast plain SGD fits the random labels (by about step 400
-#   in a trial), before any coherence was measured at them; the `gpu` profile keeps the card's larger sizes.
-# - The learning-phase average weights the logged steps, which are spaced logarithmically, so early steps
-#   count more than late ones; that is the card's statistic. Figure 2 compares the two label sets at
-#   equal training accuracy instead, as a check that the gap is not only a matter of speed.
-# - The rule looks only at the real-label network's learning phase. The random-label network memorizes
-#   later, and its coherence can rise while it does (`peak_coherence_random`, at step `peak_step_random`,
-#   in the statistics): the authors' follow-up study (arXiv:2008.01217) reports random-label coherence
-#   in the hundreds on ImageNet for the same reason, since the network finds patterns shared by groups of
-#   randomly labelled examples. A `supported` verdict here means "far more coherent while the real labels
-#   are being learned", not "random-label gradients are always incoherent".
+#   1 000 steps, chosen (in the previous version) from how fast plain SGD fits the random labels, before
+#   any coherence was measured at them; the `gpu` profile keeps the card's larger sizes.
+# - Equal training accuracy is measured on the labels each network is trained on; a level is reached
+#   early by the real-label network and late by the random-label one, so the comparison pairs different
+#   times, by design. Coherence between logged steps is interpolated geometrically.
+# - The random-label network memorizes late, and its coherence can rise while it does
+#   (`peak_coherence_random`, at step `peak_step_random`): the authors' follow-up study
+#   (arXiv:2008.01217) reports random-label coherence in the hundreds on ImageNet, since the network finds
+#   patterns shared by groups of randomly labelled examples. The matched-accuracy comparison includes that
+#   stretch (levels up to 0.9), so it is a harder test than the previous one.
 # - Winsorized SGD runs at a much smaller scale than the main experiment (`winsor_n` examples, width
-#   `winsor_width`), because it materializes every per-example gradient coordinate at every step, which
-#   this CPU cannot afford at the main scale. The percentile is taken as the $(k{+}1)$-th order statistic
-#   of the $B$ values with $k = \lfloor cB/100 \rfloor$. The paper's median-of-means variants (M3, RM3)
-#   are not run.
+#   `winsor_width`), because it materializes every per-example gradient coordinate at every step. The
+#   percentile is taken as the $(k{+}1)$-th order statistic of the $B$ values with
+#   $k = \lfloor cB/100 \rfloor$. The norm-matched control matches the step length at its own point of
+#   the trajectory (its own per-example gradients, winsorized, give the length), not a replay of the
+#   winsorized run's lengths. The slowdowns compare areas under training curves, which saturate: real
+#   labels are fitted fast by every arm and leave less room to slow down, which favours a positive
+#   selectivity; the falsification run, where both label sets are random, shows how much selectivity this
+#   design yields without real structure. The paper's median-of-means variants (M3, RM3) are not run.
+# - The paper's own numbers: the coherence values quoted at the top are from its full text (Section 5,
+#   read in the stored copy of arXiv:2203.10036 found with the `pages` search). The numbers of its
+#   winsorized-GD experiments were not found: searches of the stored pages for winsorized gradient
+#   descent in this paper returned the abstract and other papers, not that section.
 # - Not reproduced: the paper's theory of algorithmic stability, its explanations of early stopping,
 #   easy and hard examples and learning with noisy labels, and its per-layer coherence analysis. The
-#   chapter shows a difference in coherence between real and random labels; it does not show that
-#   coherence *causes* generalization, which the winsorized comparison only probes at small scale.
+#   chapter shows a difference in coherence between real and random labels and a selective effect of
+#   robust averaging at small scale; it does not show that coherence *causes* generalization at the
+#   paper's scale.
