@@ -22,6 +22,8 @@ def test_book_builds_with_a_complete_scoreboard(tmp_path, smoke_runs):
         page = (html / "chapters" / c.part / f"{c.slug}.html").read_text()
         assert "Verdict:" in page, f"{c.name}: the verdict box is not on the page"
         assert f"chapters/{c.part}/{c.slug}" in scoreboard
+        null = (html / f"{book.null_page(c)}.html").read_text()
+        assert "the falsification run" in null and "Verdict:" in null, f"{c.name}: no falsification-run page"
     board = (html / "scoreboard.html").read_text()
     assert "cause removed" in board and "With the cause removed" in board
     assert all(r.record["verdict"] in board for r in results)
