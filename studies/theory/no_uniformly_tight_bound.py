@@ -1,32 +1,49 @@
 # ---
 # jupyter:
 #   genbook:
-#     claim: A generalization bound computed from the training sample and the trained
-#       network alone cannot be tight for every population, because two populations
-#       that agree on the sample can give the same network very different test errors.
+#     claim: With an over-parameterized class, no bound computed from the training sample
+#       and the learned hypothesis can be tight for every algorithm and population,
+#       because two legitimate scenarios give the same sample and hypothesis but very
+#       different population losses; an under-parameterized class has no such twin.
+#     'null':
+#       width_over: 2
+#     null_reason: A 2-unit-wide MLP (104 weights for a 500-point sample) cannot interpolate
+#       even its training sample, which removes the over-parameterization the theorem
+#       names as its condition.
 #     paper: Gastpar, Nachum, Shafer & Weinberger 2023, arXiv:2309.13658
 #     part: theory
 #     profiles:
 #       gpu:
-#         max_epochs: 1000
+#         mc_draws: 1024
 #         n_domain: 20000
-#         n_train: 4000
-#         seeds: 5
-#         widths:
+#         n_train: 5000
+#         probe_draws: 32
+#         seeds: 10
+#         steps: 3000
+#         sweep_widths:
+#         - 2
+#         - 4
+#         - 8
+#         - 16
+#         - 32
 #         - 64
+#         - 128
 #         - 256
-#         - 1024
-#         - 4096
+#         width_over: 512
 #       smoke:
 #         lrs:
-#         - 0.001
-#         max_epochs: 100
-#         mc_draws: 16
-#         n_domain: 2000
-#         n_train: 300
-#         seeds: 1
-#         widths:
-#         - 64
+#         - 0.01
+#         - 0.03
+#         mc_draws: 32
+#         n_domain: 600
+#         n_train: 150
+#         probe_draws: 4
+#         seeds: 2
+#         steps: 150
+#         sweep_widths:
+#         - 2
+#         - 8
+#         width_over: 32
 #     title: No bound on (sample, network) is tight for every population
 #   jupytext:
 #     notebook_metadata_filter: genbook,kernelspec,-jupytext.text_representation.jupytext_version
@@ -46,31 +63,29 @@
 # **Paper.** Michael Gastpar, Ido Nachum, Jonathan Shafer and Thomas Weinberger, *Fantastic Generalization
 # Measures are Nowhere to be Found*, ICLR 2024 ([arXiv:2309.13658](https://arxiv.org/abs/2309.13658)).
 #
-# **Claim under test.** Call a generalization bound *uniformly tight* if, for every algorithm and every
-# population distribution, it is close to the population loss of the hypothesis it certifies. In the
-# over-parameterized setting, where the network can fit any labelling of a sample, no bound that depends only
-# on the training sample $S$ and the learned hypothesis $h$ (norm, margin, sharpness and PAC-Bayes bounds are
-# of this kind) can be uniformly tight: the same $(S, h)$ can come from a population on which $h$ generalizes
-# and from one on which it cannot, so a bound that is valid on the second is loose on the first. Bounds that
-# may also depend on the algorithm face a trade-off: the better the algorithm learns, the less tight any bound
-# for it can be.
+# **Claim under test.** In the paper's words (abstract, arXiv v3), a generalization bound is *uniformly tight*
+# when "the difference between the bound and the population loss is small for all learning algorithms and all
+# population distributions". For bounds "that may depend on the training set and the learned hypothesis (e.g.,
+# margin bounds)" the paper proves "that no such bound can be uniformly tight in the overparameterized
+# setting"; for bounds that may also depend on the algorithm it shows a trade-off between the algorithm's
+# accuracy and the bound's tightness. The condition carries the claim: the impossibility is a consequence of
+# over-parameterization, so it should appear for a class that can fit its sample and anything else, and
+# vanish for a class that cannot. This chapter tests the first half, $(S, h)$-bounds, by that contrast.
 #
-# **The paper's evidence.** The evidence is mathematical: the theorems of Section 5 (for $(S, h)$-bounds;
-# Section 3 in the first arXiv version) and Section 6 (for algorithm-dependent bounds, the
-# learnability-estimability trade-off; Section 4 in v1), for hypothesis classes whose VC dimension is large
-# compared with the sample size. Its motivation is the empirical study of Jiang et al. (2020), *Fantastic
-# Generalization Measures and Where to Find Them*: over 40 measures computed on more than 10,000 trained
-# convolutional networks, ranked by Kendall's $\tau$ against the generalization gap, overall and within
-# one-hyperparameter slices. No measure's correlation held up across all hyperparameter changes; sharpness
-# and PAC-Bayes measures did best, and some norm-based measures (spectral products among them) were even
-# negatively correlated with the gap. (We could reach
-# only the abstract of the paper offline; the theorems are paraphrased, not quoted, below.)
+# **The paper's evidence** is mathematical: the theorems of Section 5 ("Bounds that are Algorithm- and
+# Distribution-Independent Cannot be Uniformly Tight") and Section 6 ("Algorithm-Dependent Bounds are Limited
+# by a Learnability-Estimability Trade-Off") of v3; in v1 the same material is Section 3 ("Overparametrization
+# Precludes Estimability") and Section 4. Its motivation is Jiang et al. (2020), who, in the abstract's words,
+# "examine more than a dozen generalization bounds, and show empirically that none of them are uniformly
+# tight". We could read only the abstract and the table of contents of the stored copies of the paper (arXiv
+# HTML v1, a mirror of v3, the arXiv abstract pages): the theorem statements and their constants are not
+# quoted here, and the construction below is our own instance of the argument, not a transcription of the
+# paper's proof.
 #
-# **What is scaled down.** The paper's argument is instantiated on a finite domain where every population
-# loss is an exact average: 5,000 MNIST-1D signals, samples of 1,000 points, bias-free ReLU MLPs of widths
-# 32-256 trained by Adam for at most 60 epochs, a 3 widths x 3 learning rates x 3 seeds grid (27 networks)
-# in the `cpu` profile. Two calibrated bounds (a PAC-Bayes bound and the spectrally-normalized margin bound)
-# and six raw measures are computed on each network.
+# **What is scaled down.** One finite domain of 2,000 MNIST-1D signals, samples of 500 points, 5 seeds, a
+# two-hidden-layer ReLU MLP of width 64 (7,296 weights) as the over-parameterized class and a linear classifier
+# on 4 principal components (50 weights) as the under-parameterized one, each trained by full-batch Adam for
+# 600 steps, plus a width sweep from 2 to 32 for the capacity curve (`cpu` profile).
 
 # %%
 import math
@@ -80,30 +95,31 @@ import pandas as pd
 import seaborn as sns
 import torch
 import torch.nn.functional as F
-from scipy.stats import kendalltau
 from torch import nn
 
 import genutils as gu
 from genutils import many
 
 gu.set_theme()
-# The networks are small: on a shared machine one CPU thread ran this chapter's batched products 5-10 times
-# faster than two (threads wait on each other), so the chapter uses one, below the runner's cap.
+# The networks are small: on a shared machine one CPU thread ran this chapter's batched products faster than
+# two (threads wait on each other), so the chapter uses one, below the runner's cap.
 torch.set_num_threads(1)
 
 # %% tags=["parameters"]
-seed = 0  # base seed; repetition r draws its sample, twin labels, initialization and data order from seed + r
-n_domain = 5000  # size of the finite input set X (MNIST-1D signals)
-n_train = 1000  # sample size m, drawn i.i.d. uniformly from X
-widths = [32, 128, 256]  # hidden widths of the MLP 40, width, width, 10
-lrs = [0.0003, 0.001, 0.003]  # Adam learning rates
-seeds = 3  # repetitions per (width, learning rate) cell
-max_epochs = 60  # training stops at the first epoch with 100% training accuracy, or here
-batch_size = 100  # Adam minibatch size
-pacbayes_delta = 0.05  # confidence parameter of both calibrated bounds
+seed = 0  # base seed; repetition r draws its sample, labellings and initialization from seed + r
+n_domain = 2000  # N, size of the finite input set X (MNIST-1D signals)
+n_train = 500  # m, sample size, drawn i.i.d. uniformly from X
+width_over = 64  # hidden width of the over-parameterized MLP 40, width, width, 10
+under_features = 4  # principal components fed to the under-parameterized linear classifier
+sweep_widths = [2, 4, 8, 16, 32]  # further MLP widths for the capacity curve (reported, not in the rule)
+seeds = 5  # repetitions (independent samples, labellings and initializations)
+steps = 600  # full-batch Adam steps for every model
+lrs = [0.003, 0.01, 0.03]  # Adam learning rates; each model keeps the one with the lowest final objective
+tight_tol = 0.1  # epsilon: a bound is tight when it is within this of the population loss
+pacbayes_delta = 0.05  # confidence parameter of the PAC-Bayes bound
 pacbayes_tol = 0.05  # the posterior may raise the training error by at most this much
-mc_draws = 64  # posterior draws that estimate the PAC-Bayes training-error term
-probe_draws = 8  # posterior draws per probe of the sigma search, and for the posterior's population losses
+mc_draws = 256  # posterior draws that estimate the PAC-Bayes training-error term
+probe_draws = 16  # posterior draws per probe of the sigma search, and for the posterior's population losses
 
 # %%
 P = gu.check_params(
@@ -111,11 +127,13 @@ P = gu.check_params(
     seed=gu.Int(min=0),
     n_domain=gu.Int(min=100),
     n_train=gu.Int(min=10),
-    widths=gu.List(gu.Int(min=2), min_len=1, increasing=True),
+    width_over=gu.Int(min=1),
+    under_features=gu.Int(min=1, max=39),
+    sweep_widths=gu.List(gu.Int(min=1), min_len=1, increasing=True),
+    seeds=gu.Int(min=2),
+    steps=gu.Int(min=10),
     lrs=gu.List(gu.Float(gt=0), min_len=1, increasing=True),
-    seeds=gu.Int(min=1),
-    max_epochs=gu.Int(min=1),
-    batch_size=gu.Int(min=1),
+    tight_tol=gu.Float(gt=0, lt=0.5),
     pacbayes_delta=gu.Float(gt=0, lt=1),
     pacbayes_tol=gu.Float(gt=0, lt=1),
     mc_draws=gu.Int(min=2),
@@ -123,63 +141,113 @@ P = gu.check_params(
 )
 if P.n_train >= P.n_domain:
     raise gu.ParameterError("n_train", f"must be smaller than n_domain ({P.n_domain}), got {P.n_train}: "
-                                       "the twin needs points outside the sample")
-if P.batch_size > P.n_train:
-    raise gu.ParameterError("batch_size", f"must be at most n_train ({P.n_train}), got {P.batch_size}")
+                                       "the construction needs points outside the sample")
 device = gu.device()
 N_CLASSES = 10
-steps_per_epoch = P.n_train // P.batch_size
 reps = [P.seed + r for r in range(P.seeds)]
 P
 
 # %% [markdown]
-# ## The construction: one sample, two populations
+# ## The construction: two scenarios, one sample, one hypothesis
 #
-# The domain $\mathcal X$ is a fixed set of `n_domain` MNIST-1D signals (length 40, ten digit classes,
-# generated offline by the MNIST-1D procedure with its standard seed), and $D_x$ is uniform on $\mathcal X$.
+# **Why not the obvious twin.** Take a population $D_1$ on which a network generalizes, draw $S$, train $h$,
+# and build a twin $D_2(S)$ that keeps $D_1$'s labels on the points of $S$ and relabels every other point at
+# random. $(S, h)$ is the same under both, and $L_{D_2}(h) \gg L_{D_1}(h)$. But this twin is chosen *after*
+# seeing $S$, and $S$ is a wildly atypical draw from it (every one of its points happens to carry the
+# original label). A high-probability bound only has to hold on typical samples, so it may be below
+# $L_{D_2}$ here without being wrong, and the same twin exists for a 10-parameter linear classifier, whose VC
+# bound is fine. That twin proves nothing about over-parameterization; the previous version of this chapter
+# was built on it (see the rule history below).
 #
-# - **$D_1$**, the population where learning is possible: $x \sim D_x$, labelled by its true MNIST-1D class
-#   $y_1(x)$.
-# - **The sample** $S = ((x_i, y_1(x_i)))_{i=1}^m$: $m$ = `n_train` i.i.d. draws from $D_1$ (with replacement,
-#   so $S$ covers a fraction $1-(1-1/|\mathcal X|)^m$ of the domain).
-# - **$D_2(S)$**, the twin: the same $D_x$, labels $y_2(x) = y_1(x)$ on the points of $S$ and a uniformly random
-#   class, drawn once, on every other point.
+# **The twin that needs over-parameterization.** The definition quantifies over *all algorithms* as well as
+# all populations, so the pair to look at is (population, algorithm). Let $\mathcal X$ be `n_domain` MNIST-1D
+# signals with $D_x$ uniform on it, and let an algorithm $A_g$ carry a labelling $g : \mathcal X \to
+# \{0..9\}$ of the whole domain, fixed before any data (a teacher's pseudo-labels for the unlabelled pool,
+# say). $A_g$ fits the labelled sample and, on the rest of the domain, follows $g$: it minimizes
 #
-# Every labelled point of $S$ carries the same label under both populations, so $S$ has exactly the same
-# probability under $D_1$ and under $D_2(S)$, and $h = A(S)$ is the same network. On $D_2$ no classifier can beat
-# chance off the sample: $L_{D_2}(h) \approx 0.9\,(1 - \text{coverage})$ whatever $h$ is. The population losses
-# are exact averages over the finite domain, $L_D(h) = \frac{1}{|\mathcal X|}\sum_{x\in\mathcal X}
-# \mathbf 1[h(x) \ne y_D(x)]$, with no test-set noise.
+# $$\tfrac12 \cdot \tfrac1m \sum_{(x,y)\in S} \ell(h(x), y) \;+\; \tfrac12 \cdot \frac{1}{|\mathcal X\setminus S|}
+# \sum_{x\notin S} \ell(h(x), g(x)),$$
+#
+# with $\ell$ the cross-entropy, by full-batch Adam. Draw $g$ uniformly at random among all labellings and
+# consider two scenarios:
+#
+# - **Scenario 1 (the teacher was right).** The population labels every $x$ by $g(x)$; $S$ is $m$ i.i.d.
+#   draws from it; $h = A_g(S)$.
+# - **Scenario 2 (the teacher was wrong).** The population labels every $x$ by $g'(x)$, another uniformly
+#   random labelling independent of $g$; $S$ is $m$ i.i.d. draws from it; $h = A_g(S)$.
+#
+# In both scenarios $S$ is an honest i.i.d. sample of its own population, and in both the training target
+# ($S$'s labels on the sample points, $g$ elsewhere) is a uniformly random labelling independent of which
+# points were drawn. So $(S, h)$ has exactly the same distribution in the two scenarios. We realize them on
+# one draw: draw the sample points and a uniform labelling $T$ of $\mathcal X$, train once on $T$; scenario 1's
+# population is $T$ itself; scenario 2's population is $T$ on the sample points and fresh uniform labels
+# everywhere else. The losses are exact averages over the domain:
+# $L_1 = \frac{1}{N}\sum_x \mathbf 1[h(x)\ne T(x)]$ and $L_2$ the same against scenario 2's labels.
+#
+# **What a bound can do.** Any bound $B(S, h)$ (a norm, margin, sharpness or PAC-Bayes bound, the training
+# error, anything computed from the sample and the hypothesis, and from an initialization drawn before the
+# data) takes one value on this draw, so
+# $\max(|B - L_1|, |B - L_2|) \ge |L_2 - L_1|/2 =: \Delta/2$ by arithmetic (an instrument check below). If $B$
+# were $\varepsilon$-tight with probability $\ge 1-\delta$ in every (population, algorithm) pair, it would be
+# tight in both scenarios at once with probability $\ge 1 - 2\delta$, which needs $\Delta \le 2\varepsilon$.
+# So the twin gap $\Delta$ decides what is possible:
+#
+# - if $\Delta > 2\varepsilon$ on most draws, **no** $(S,h)$-bound is uniformly $\varepsilon$-tight;
+# - if $\Delta \le 2\varepsilon$, this construction does not rule tightness out, and a concrete bound may
+#   achieve it.
+#
+# **Where over-parameterization enters.** Off the sample, $h$ disagrees with fresh labels $90\%$ of the time
+# whatever it is, so $\Delta \approx (1 - \text{coverage})\,(0.9 - \text{error of } h \text{ against } g
+# \text{ off } S)$: the gap is large exactly when the class can fit the sample *and* an arbitrary labelling of
+# the rest of the domain, which is what a VC dimension far above $m$ provides. A class that cannot (here, 50
+# weights for 500 samples) cannot follow $g$ ($\Delta \approx 0$) and cannot overfit $S$ either, so its
+# training error is close to its population loss in both scenarios: uniform convergence at work, and a tight
+# $(S,h)$-estimate is possible. Whether a real MLP trained by Adam, and a real small class, land on these two
+# sides is what is measured; nothing in the construction forces it.
 
 # %%
 xa, ya, xb, yb = gu.mnist1d(P.n_domain, seed=42)
-x_dom, y1_dom = torch.cat([xa, xb]).to(device), torch.cat([ya, yb]).to(device)
+x_raw = torch.cat([xa, xb])
+x_over = ((x_raw - x_raw.mean(0)) / x_raw.std(0)).to(device)  # standardized signals for the MLP
+_, _, v_pca = torch.pca_lowrank(x_raw, q=P.under_features, center=True, niter=6)
+z = (x_raw - x_raw.mean(0)) @ v_pca[:, :P.under_features]  # principal components of the unlabelled domain
+x_under = torch.cat([z / z.std(0), torch.ones(P.n_domain, 1)], 1).to(device)  # with a constant for the bias
 
-sample_idx, y2_dom, covered = [], [], []
+sample_idx, target, pop2, in_s, obj_w = [], [], [], [], []
 for r in reps:
     g = torch.Generator().manual_seed(r)
     idx = torch.randint(P.n_domain, (P.n_train,), generator=g)
-    in_s = torch.zeros(P.n_domain, dtype=torch.bool)
-    in_s[idx] = True
-    y2 = torch.where(in_s, y1_dom.cpu(), torch.randint(N_CLASSES, (P.n_domain,), generator=g))
-    sample_idx.append(idx), y2_dom.append(y2), covered.append(in_s)
-sample_idx, y2_dom, covered = (torch.stack(v).to(device) for v in (sample_idx, y2_dom, covered))
-assert torch.equal(y2_dom.gather(1, sample_idx), y1_dom[sample_idx]), "the twin must agree with D1 on S"
-print(f"domain {tuple(x_dom.shape)}; coverage of the domain by S: "
-      f"{covered.float().mean(1).cpu().numpy().round(3)}; twin labels off S that differ from D1: "
-      f"{((y2_dom != y1_dom) & ~covered).float().sum(1).div((~covered).sum(1)).cpu().numpy().round(3)}")
+    t = torch.randint(N_CLASSES, (P.n_domain,), generator=g)  # T: S's labels on the sample, g elsewhere
+    fresh = torch.randint(N_CLASSES, (P.n_domain,), generator=g)  # scenario 2's labels off the sample
+    mask = torch.zeros(P.n_domain, dtype=torch.bool)
+    mask[idx] = True
+    w = torch.zeros(P.n_domain).index_add_(0, idx, torch.full((P.n_train,), 0.5 / P.n_train))
+    w = torch.where(mask, w, 0.5 / (~mask).sum())  # half the objective on S (with multiplicity), half off it
+    sample_idx.append(idx), target.append(t), pop2.append(torch.where(mask, t, fresh)), in_s.append(mask)
+    obj_w.append(w)
+sample_idx, target, pop2, in_s, obj_w = (torch.stack(v).to(device) for v in (sample_idx, target, pop2, in_s, obj_w))
+coverage = in_s.float().mean(1)
+construction = {
+    "twin_agree_on_sample": float((pop2.gather(1, sample_idx) == target.gather(1, sample_idx)).float().mean()),
+    "fresh_agree_off_sample": float(((pop2 == target) & ~in_s).float().sum() / (~in_s).sum()),
+    "coverage_mean": float(coverage.mean()),
+    "coverage_expected": 1 - (1 - 1 / P.n_domain) ** P.n_train,
+}
+print({k: round(v, 4) for k, v in construction.items()})
 
 # %% [markdown]
-# ## The algorithm: an over-parameterized MLP trained to interpolate
+# ## The two classes and the algorithm
 #
-# $A$ trains a bias-free ReLU MLP $40 \to w \to w \to 10$ (bias-free, so that the norm-based bounds below
-# apply to it as published) with Adam on the cross-entropy loss, minibatches of `batch_size`, and stops at the
-# first epoch at which it classifies every training point correctly ($h$ is the network at that epoch), or
-# after `max_epochs`. The sweep is a small Jiang-style grid: every width x learning rate x repetition; networks
-# of one repetition share their sample, initialization and data order, so a one-hyperparameter slice changes
-# only that hyperparameter. All networks of one width are trained at once by `genutils.many`, each with its
-# own sample and learning rate; when every network of the batch has interpolated, the recording callback
-# raises `many.StopTraining` and training ends.
+# - **Over-parameterized:** a bias-free ReLU MLP $40 \to w \to w \to 10$ with $w$ = `width_over` on the
+#   standardized signals.
+# - **Under-parameterized:** a linear classifier on the first `under_features` principal components of the
+#   (unlabelled) domain plus a constant, $10 \times (k+1)$ weights.
+#
+# Both run the same $A_g$ (the objective above) with the same optimizer, the same number of full-batch Adam
+# steps and the same learning-rate grid; every model keeps the learning rate whose run ends with the lowest
+# value of its own training objective (no population loss is looked at), so neither class is handicapped by a
+# bad step size. All models of one class are trained at once by `genutils.many`; the objective is recorded at
+# 80% and 100% of the steps, to check that the selected runs have converged.
 
 # %%
 def make_mlp(width: int):
@@ -188,87 +256,93 @@ def make_mlp(width: int):
                                  nn.Linear(width, N_CLASSES, bias=False))
 
 
-def train_width(width: int) -> dict:
-    """Train every (lr, repetition) network of one width; return h, its initialization and where it stopped."""
+def make_linear():
+    return nn.Sequential(nn.Linear(P.under_features + 1, N_CLASSES, bias=False))
+
+
+def weighted_ce(out: torch.Tensor, tw: torch.Tensor) -> torch.Tensor:
+    """A_g's objective for one model: targets carry (label, weight) per domain point."""
+    return (tw[:, 1] * F.cross_entropy(out, tw[:, 0].long(), reduction="none")).sum()
+
+
+def train_class(make, inputs: torch.Tensor, desc: str) -> dict:
+    """Train A_g for every (learning rate, repetition); keep, per repetition, the lowest-objective run."""
     cells = [(lr, r) for lr in P.lrs for r in range(P.seeds)]
-    init_seeds = [reps[r] for _, r in cells]
-    idx = sample_idx[[r for _, r in cells]]
-    xs, ys = x_dom[idx], y1_dom[idx]
-    models = many.stack(make_mlp(width), init_seeds, device)
-    w0 = {k: v.clone() for k, v in models.params.items()}
-    h = {k: v.clone() for k, v in models.params.items()}
-    done = torch.zeros(len(cells), dtype=torch.bool, device=device)
-    stop_epoch = torch.full((len(cells),), P.max_epochs, device=device)
+    k = len(cells)
+    xs = inputs[None].expand(k, *inputs.shape).contiguous()
+    tw = torch.stack([torch.stack([target[r].float(), obj_w[r]], 1) for _, r in cells])
+    models = many.stack(make, [reps[r] for _, r in cells], device)
+    w0 = {name: v.clone() for name, v in models.params.items()}
+    late = int(0.8 * P.steps)
 
     def record(m: many.ManyModels, step: int) -> dict[str, torch.Tensor]:
-        acc = (m(xs, per_model=True).argmax(-1) == ys).float().mean(1)
-        newly = (acc == 1.0) & ~done
-        for k in h:
-            h[k][newly] = m.params[k][newly]
-        stop_epoch[newly] = step // steps_per_epoch
-        done.logical_or_(newly)
-        if bool(done.all()):
-            raise many.StopTraining
-        return {"train_acc": acc}
+        out = m(xs, per_model=True)
+        return {"objective": torch.stack([weighted_ce(out[i], tw[i]) for i in range(k)])}
 
-    many.train_many(models, xs, ys, F.cross_entropy, steps=P.max_epochs * steps_per_epoch,
-                    data_seeds=init_seeds, batch_size=P.batch_size, per_model_data=True, optimizer="adam",
-                    lr=[lr for lr, _ in cells], record=record,
-                    record_at=[e * steps_per_epoch for e in range(1, P.max_epochs + 1)], desc=f"width {width}")
-    for k in h:  # networks that never interpolated keep their last weights
-        h[k][~done] = models.params[k][~done]
-    return {"width": width, "cells": cells, "w0": w0, "h": h, "xs": xs, "ys": ys, "idx": idx,
-            "interpolated": done.cpu().numpy(), "stop_epoch": stop_epoch.cpu().numpy()}
+    hist = many.train_many(models, xs, tw, weighted_ce, steps=P.steps, data_seeds=[reps[r] for _, r in cells],
+                           per_model_data=True, optimizer="adam", lr=[lr for lr, _ in cells], record=record,
+                           record_at=[late, P.steps], desc=desc).frame()
+    obj = hist.pivot(index="model", columns="step", values="objective")
+    best = [min((i for i, (_, rr) in enumerate(cells) if rr == r), key=lambda i: obj.loc[i, P.steps])
+            for r in range(P.seeds)]
+    pick = torch.tensor(best, device=device)
+    return {"h": {n: v[pick] for n, v in models.params.items()}, "w0": {n: v[pick] for n, v in w0.items()},
+            "lr": [cells[i][0] for i in best], "objective": obj.loc[best, P.steps].to_numpy(),
+            "drift": (obj.loc[best, late] - obj.loc[best, P.steps]).to_numpy(), "inputs": inputs,
+            "n_weights": sum(int(v[0].numel()) for v in models.params.values())}
 
 
-trained = [train_width(w) for w in gu.progress(P.widths, desc="widths")]
-for t in trained:
-    print(f"width {t['width']}: interpolated {t['interpolated'].sum()}/{len(t['cells'])}, "
-          f"stopping epochs {t['stop_epoch'].astype(int).tolist()}")
+def weights(params: dict) -> list[torch.Tensor]:
+    return [params[k] for k in sorted(params, key=lambda s: int(s.split(".")[0]))]
+
+
+def forward(ws: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """Batched bias-free ReLU network: weights (B, out, in), inputs (B, n, d) or (n, d) -> logits (B, n, 10)."""
+    h = x.expand(ws[0].shape[0], *x.shape[-2:]) if x.ndim == 2 else x
+    for i, w in enumerate(ws):
+        h = torch.bmm(h, w.transpose(1, 2))
+        if i < len(ws) - 1:
+            h = torch.relu(h)
+    return h
+
+
+def losses(t: dict) -> dict:
+    """Exact training error on S (with multiplicity) and the two scenarios' population losses."""
+    with torch.no_grad():
+        pred = forward(weights(t["h"]), t["inputs"]).argmax(-1)  # (seeds, N)
+    return {"train_err": (pred.gather(1, sample_idx) != target.gather(1, sample_idx)).float().mean(1),
+            "L1": (pred != target).float().mean(1), "L2": (pred != pop2).float().mean(1),
+            "fit_g_off_S": ((pred == target) & ~in_s).float().sum(1) / (~in_s).sum(1)}
+
+
+arms = {"over": train_class(make_mlp(P.width_over), x_over, f"MLP width {P.width_over}"),
+        "under": train_class(make_linear, x_under, f"linear on {P.under_features} PCs")}
+for name, t in arms.items():
+    t.update(losses(t))
+    print(f"{name}: {t['n_weights']} weights, learning rates {t['lr']}, final objective "
+          f"{np.round(t['objective'], 4).tolist()}, drift over the last fifth {np.round(t['drift'], 4).tolist()}")
 
 # %% [markdown]
-# ## The measures and the two calibrated bounds
+# ## A published bound: PAC-Bayes with a prior at the initialization
 #
-# Write $W_1, W_2, W_3$ for the weight matrices of $h$, $W_i^0$ for those at initialization, and
-# $f_{y}(x) - \max_{j\ne y} f_j(x)$ for the margin of $h$'s logits $f$ at a labelled point $(x, y)$. Everything below is a function of $(S, h)$ and of the
-# initialization $w^0$, which the algorithm drew before seeing $S$; all three are the same objects under $D_1$
-# and $D_2(S)$, so every measure takes the same value on both populations.
-#
-# **(i) PAC-Bayes bound** (McAllester; the Langford-Seeger/Maurer $\mathrm{kl}$ form, with the posterior search
-# and Monte-Carlo step of Dziugaite & Roy 2017). Posterior $Q = \mathcal N(w, \sigma^2 I)$ around $h$'s weights,
-# prior $P = \mathcal N(w^0, \sigma^2 I)$ around the initialization, so
+# Beside the plainest $(S,h)$-estimate, the training error $\hat L_S(h)$, we compute a certified bound
+# (McAllester; the Langford-Seeger/Maurer $\mathrm{kl}$ form, with the posterior search and Monte-Carlo step of
+# Dziugaite & Roy 2017). Posterior $Q = \mathcal N(w, \sigma^2 I)$ around $h$'s weights, prior $\mathcal N(w^0,
+# \sigma^2 I)$ around the initialization (drawn before the data, and the same in both scenarios), so
 # $\mathrm{KL}(Q\|P) = \lVert w - w^0\rVert^2 / (2\sigma^2)$. $\sigma$ is the largest value on a fixed grid of $J$
-# values for which the Monte-Carlo training error of $Q$ stays within `pacbayes_tol` of $h$'s (found by
-# bisection). With probability $\ge 1-\delta$, for every $\sigma$ on the grid,
+# values whose Monte-Carlo training error stays within `pacbayes_tol` of $h$'s (found by bisection). With
+# probability $\ge 1-\delta$, for every $\sigma$ on the grid,
 #
 # $$L_D(Q) \le \mathrm{kl}^{-1}\!\Big(\hat L_S(Q)^{+},\ \frac{\mathrm{KL}(Q\|P) + \ln(2\sqrt m\, J/\delta_1)}{m}\Big),
 # \qquad \hat L_S(Q)^{+} = \mathrm{kl}^{-1}\!\Big(\hat L_S^{(n)}(Q),\ \frac{\ln(2/\delta_2)}{n}\Big),$$
 #
-# where $\mathrm{kl}^{-1}(p, c) = \max\{q : \mathrm{kl}(p\|q) \le c\}$, $\hat L_S^{(n)}(Q)$ averages the training
-# error over $n$ = `mc_draws` posterior draws, and $\delta_1 = \delta_2 = \delta/2$. The bound certifies the
-# stochastic network $Q$, so we compare it with $L_{D_1}(Q)$ and $L_{D_2}(Q)$ (estimated on the whole domain
-# with `probe_draws` draws).
-#
-# **(ii) Spectrally-normalized margin bound** (Bartlett, Foster & Telgarsky 2017, Lemma A.8, with reference
-# matrices $M_i = W_i^0$). With probability $\ge 1-\delta$, for $\gamma$ on a fixed grid of $G$ values,
-#
-# $$L_D(h) \le \hat R_\gamma(h) + \frac 8m + \frac{72\,\lVert X\rVert_F \ln(2W)\ln m}{\gamma m}\,
-# \Big(\prod_i \lVert W_i\rVert_\sigma\Big)\Big(\sum_i \frac{\lVert (W_i - W_i^0)^\top\rVert_{2,1}^{2/3}}
-# {\lVert W_i\rVert_\sigma^{2/3}}\Big)^{3/2} + 3\sqrt{\frac{\ln(G/\delta)}{2m}},$$
-#
-# with $\hat R_\gamma$ the fraction of $S$ with margin $\le\gamma$, $\lVert X\rVert_F$ the Frobenius norm of the
-# sample's input matrix, $W$ the largest layer width, $\lVert A^\top\rVert_{2,1}$ the sum of the row norms of
-# $A$. We take the best $\gamma$ on the grid.
-#
-# **(iii) Raw measures** (not calibrated, ranked only), in Jiang et al.'s forms: $\sum_i \ln\lVert
-# W_i\rVert_\sigma^2$ (spectral product), $\sum_i \ln\lVert W_i\rVert_F^2$ (Frobenius product), the $\ell_2$
-# path norm $\ln \mathbf 1^\top |W_3|^{2}|W_2|^{2}|W_1|^{2}\mathbf 1$ (entrywise squares), the distance from
-# initialization $\lVert w - w^0\rVert$, the inverse margin $1/\gamma_{10\%}^2$ (10th percentile of the training
-# margins), and the PAC-Bayes flatness $1/\sigma^2$.
+# with $\mathrm{kl}^{-1}(p, c) = \max\{q : \mathrm{kl}(p\|q) \le c\}$, $\hat L_S^{(n)}(Q)$ the training error averaged
+# over $n$ = `mc_draws` posterior draws, $\delta_1 = \delta_2 = \delta/2$. It certifies the stochastic classifier
+# $Q$, so it is compared with $Q$'s own losses in the two scenarios (estimated over the whole domain from
+# `probe_draws` draws). $Q$ too is a function of $(S, h, w^0)$, so the twin argument applies to it unchanged.
 
 # %%
 SIGMA_GRID = torch.logspace(-4, 0, 25)  # J candidate posterior scales, fixed before seeing S
-GAMMA_GRID = torch.logspace(-2, 3, 51)  # G candidate margins, fixed before seeing S
 
 
 def kl_bernoulli(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -290,330 +364,280 @@ def kl_inverse(p: np.ndarray, c: np.ndarray) -> np.ndarray:
     return lo
 
 
-def weights(params: dict) -> list[torch.Tensor]:
-    return [params[f"{i}.weight"] for i in (0, 2, 4)]
+def perturbed_errors(ws, sigma, x, y, draws, g, chunk: int = 8):
+    """0-1 error of `draws` samples from N(w, sigma² I) per model: (K, draws). x (K, n, d) or (n, d); y (K, n)."""
+    k, out = ws[0].shape[0], []
+    for start in range(0, draws, chunk):
+        d = min(chunk, draws - start)
+        noisy = [(w[:, None] + sigma.view(k, 1, 1, 1) * torch.randn(k, d, *w.shape[1:], generator=g).to(device))
+                 .reshape(k * d, *w.shape[1:]) for w in ws]
+        xx = x if x.ndim == 2 else x[:, None].expand(k, d, *x.shape[1:]).reshape(k * d, *x.shape[1:])
+        pred = forward(noisy, xx).argmax(-1).view(k, d, -1)
+        out.append((pred != y[:, None]).float().mean(-1))
+    return torch.cat(out, 1)
 
 
-def forward(ws: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """Batched bias-free MLP: weights (B, out, in), inputs (B, n, 40) or (n, 40) -> logits (B, n, 10)."""
-    h = x.expand(ws[0].shape[0], *x.shape[-2:]) if x.ndim == 2 else x
-    for i, w in enumerate(ws):
-        h = torch.bmm(h, w.transpose(1, 2))
-        if i < len(ws) - 1:
-            h = torch.relu(h)
-    return h
-
-
-def perturbed_errors(ws, sigma, x, y, draws, g):
-    """0-1 error of `draws` samples from N(w, sigma² I) per model: (K, draws). x (K, n, d) or (n, d)."""
-    k = ws[0].shape[0]
-    noisy = [(w[:, None] + sigma.view(k, 1, 1, 1) * torch.randn(k, draws, *w.shape[1:], generator=g).to(device))
-             .reshape(k * draws, *w.shape[1:]) for w in ws]
-    xx = x if x.ndim == 2 else x[:, None].expand(k, draws, *x.shape[1:]).reshape(k * draws, *x.shape[1:])
-    pred = forward(noisy, xx).argmax(-1).view(k, draws, -1)
-    yy = y[:, None] if y.ndim == 2 else y.view(1, 1, -1)
-    return (pred != yy).float().mean(-1)
-
-
-def pacbayes(t: dict, train_err: torch.Tensor, y_pop: list[torch.Tensor], g: torch.Generator) -> dict:
-    """Sigma search by bisection on the grid, Monte-Carlo training error, kl bound, and L_D(Q) on the domain."""
+def pacbayes(t: dict, g: torch.Generator) -> dict:
+    """Sigma search by bisection on the grid, Monte-Carlo training error, kl bound, and L(Q) in both scenarios."""
     ws, ws0 = weights(t["h"]), weights(t["w0"])
+    xs, ys = t["inputs"][sample_idx], target.gather(1, sample_idx)
     k, J = ws[0].shape[0], len(SIGMA_GRID)
     sig = SIGMA_GRID.to(device)
     lo = torch.full((k,), -1, dtype=torch.long, device=device)  # largest index known to keep the error low
     hi = torch.full((k,), J, dtype=torch.long, device=device)  # smallest index known to raise it
-    while bool((hi - lo > 1).any()):
-        mid = (lo + hi) // 2
-        active = hi - lo > 1
-        err = perturbed_errors(ws, sig[mid.clamp(0, J - 1)], t["xs"], t["ys"], P.probe_draws, g).mean(1)
-        ok = err <= train_err + P.pacbayes_tol
-        lo = torch.where(active & ok, mid, lo)
-        hi = torch.where(active & ~ok, mid, hi)
-    sigma = sig[lo.clamp(min=0)]
-    chunks = -(-P.mc_draws // P.probe_draws)
-    mc = torch.cat([perturbed_errors(ws, sigma, t["xs"], t["ys"], P.probe_draws, g) for _ in range(chunks)], 1)
-    mc = mc[:, :P.mc_draws].mean(1).cpu().numpy()
+    with torch.no_grad():
+        while bool((hi - lo > 1).any()):
+            mid = (lo + hi) // 2
+            active = hi - lo > 1
+            err = perturbed_errors(ws, sig[mid.clamp(0, J - 1)], xs, ys, P.probe_draws, g).mean(1)
+            ok = err <= t["train_err"] + P.pacbayes_tol
+            lo = torch.where(active & ok, mid, lo)
+            hi = torch.where(active & ~ok, mid, hi)
+        sigma = sig[lo.clamp(min=0)]
+        mc = perturbed_errors(ws, sigma, xs, ys, P.mc_draws, g).mean(1).cpu().numpy()
+        pops = [perturbed_errors(ws, sigma, t["inputs"], yp, P.probe_draws, g).mean(1).cpu().numpy()
+                for yp in (target, pop2)]
     dist2 = sum(((w - w0) ** 2).sum((1, 2)) for w, w0 in zip(ws, ws0)).cpu().numpy()
-    s2 = sigma.cpu().numpy().astype(float) ** 2
-    kl = dist2 / (2 * s2)
+    kl = dist2 / (2 * sigma.cpu().numpy().astype(float) ** 2)
     d1 = d2 = P.pacbayes_delta / 2
     train_q_upper = kl_inverse(mc, math.log(2 / d2) / P.mc_draws)
     bound = kl_inverse(train_q_upper, (kl + math.log(2 * math.sqrt(P.n_train) * J / d1)) / P.n_train)
     bound = np.where(bound > 1 - 1e-9, 1.0, bound)  # saturated at the trivial value 1
-    pops = [perturbed_errors(ws, sigma, x_dom, yp, P.probe_draws, g).mean(1).cpu().numpy() for yp in y_pop]
-    complexity = (kl + math.log(2 * math.sqrt(P.n_train) * J / d1)) / P.n_train
-    return {"sigma": sigma.cpu().numpy(), "pb_kl": kl, "pb_complexity": complexity, "pb_train_Q": mc, "pb_bound": bound,
-            "L_D1_Q": pops[0], "L_D2_Q": pops[1]}
+    return {"sigma": sigma.cpu().numpy(), "pb_kl": kl, "pb_train_Q": mc, "pb_bound": bound,
+            "L1_Q": pops[0], "L2_Q": pops[1]}
 
 
-def margins(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    true = logits.gather(-1, y[..., None]).squeeze(-1)
-    other = logits.scatter(-1, y[..., None], float("-inf")).amax(-1)
-    return true - other
+for i, (name, t) in enumerate(arms.items()):
+    t.update(pacbayes(t, torch.Generator().manual_seed(P.seed * 7919 + i)))
 
-
-def spectral_margin(t: dict, marg: torch.Tensor) -> dict:
-    """Bartlett-Foster-Telgarsky bound (best gamma on the grid) and the raw norm measures."""
-    ws, ws0 = weights(t["h"]), weights(t["w0"])
-    spec = torch.stack([torch.linalg.matrix_norm(w, ord=2) for w in ws], 1)  # (K, 3)
-    fro = torch.stack([torch.linalg.matrix_norm(w) for w in ws], 1)
-    row21 = torch.stack([(w - w0).norm(dim=2).sum(1) for w, w0 in zip(ws, ws0)], 1)  # ||(W - W0)^T||_{2,1}
-    r_a = spec.prod(1) * ((row21 / spec) ** (2 / 3)).sum(1) ** 1.5
-    x_fro = t["xs"].pow(2).sum((1, 2)).sqrt()
-    big_w = max(40, t["width"], N_CLASSES)
-    m = P.n_train
-    gam = GAMMA_GRID.to(device)
-    ramp = (marg[:, None, :] <= gam[None, :, None]).float().mean(-1)  # (K, G)
-    complexity = 72 * x_fro * math.log(2 * big_w) * math.log(m) * r_a / m  # times 1/gamma
-    bound = ramp + 8 / m + complexity[:, None] / gam[None] + 3 * math.sqrt(math.log(len(gam) / P.pacbayes_delta) / (2 * m))
-    best = bound.min(1)
-    path = torch.ones(ws[0].shape[0], 1, 40, device=device)
-    for w in ws:
-        path = torch.bmm(path, (w**2).transpose(1, 2))
-    dist = sum(((w - w0) ** 2).sum((1, 2)) for w, w0 in zip(ws, ws0)).sqrt()
-    g10 = torch.quantile(marg, 0.1, dim=1)
-    return {"sm_bound": best.values.cpu().numpy(), "sm_gamma": gam[best.indices].cpu().numpy(),
-            "log_spec_prod": (2 * spec.log()).sum(1).cpu().numpy(),
-            "log_fro_prod": (2 * fro.log()).sum(1).cpu().numpy(),
-            "log_path_norm": path.sum((1, 2)).log().cpu().numpy(),
-            "dist_init": dist.cpu().numpy(),
-            "inv_margin": (1 / g10.clamp(min=1e-6) ** 2).cpu().numpy(),
-            "margin_10": g10.cpu().numpy()}
-
+rows = []
+for name, t in arms.items():
+    for j, r in enumerate(reps):
+        rows.append({"class": name, "seed": r, "weights": t["n_weights"], "lr": t["lr"][j],
+                     "coverage": float(coverage[j]), **{k: float(t[k][j]) for k in
+                     ("train_err", "L1", "L2", "fit_g_off_S", "pb_bound", "L1_Q", "L2_Q", "sigma", "pb_kl")}})
+df = pd.DataFrame(rows)
+df["gap"] = df.L2 - df.L1
+df["gap_Q"] = df.L2_Q - df.L1_Q
+df["est_miss"] = np.maximum((df.train_err - df.L1).abs(), (df.train_err - df.L2).abs())
+df["pb_miss"] = np.maximum((df.pb_bound - df.L1_Q).abs(), (df.pb_bound - df.L2_Q).abs())
+df.round(4)
 
 # %% [markdown]
-# Now every network is measured: exact $\hat L_S(h)$, $L_{D_1}(h)$, $L_{D_2}(h)$ over the domain, then the bounds
-# and the raw measures.
+# ## The capacity curve
+#
+# The same construction for MLPs of every width in `sweep_widths` (same algorithm, budget and learning-rate
+# selection). It is reported, not used by the rule: it shows where between "cannot fit the sample" and "can fit
+# the sample and any labelling of the domain" the twin gap opens, relative to the sample size $m$ and the
+# domain size $N$.
 
 # %%
-rows = []
-for wi, t in enumerate(gu.progress(trained, desc="measuring")):
-    g = torch.Generator().manual_seed(P.seed * 7919 + wi)
-    with torch.no_grad():
-        ws = weights(t["h"])
-        reps_k = [r for _, r in t["cells"]]
-        logits_s = forward(ws, t["xs"])
-        train_err = (logits_s.argmax(-1) != t["ys"]).float().mean(1)
-        pred_dom = forward(ws, x_dom).argmax(-1)  # (K, |X|)
-        y2 = y2_dom[reps_k]
-        l1 = (pred_dom != y1_dom[None]).float().mean(1)
-        l2 = (pred_dom != y2).float().mean(1)
-        pb = pacbayes(t, train_err, [y1_dom[None].expand_as(y2), y2], g)
-        sm = spectral_margin(t, margins(logits_s, t["ys"]))
-    for i, (lr, r) in enumerate(t["cells"]):
-        rows.append({"width": t["width"], "lr": lr, "seed": reps[r], "stop_epoch": int(t["stop_epoch"][i]),
-                     "interpolated": bool(t["interpolated"][i]), "train_err": float(train_err[i]),
-                     "L_D1": float(l1[i]), "L_D2": float(l2[i]),
-                     **{k: float(v[i]) for k, v in {**pb, **sm}.items()}})
-df = pd.DataFrame(rows)
-df["gap_D1"] = df.L_D1 - df.train_err
-df["gap_D2"] = df.L_D2 - df.train_err
-df["pb_flatness"] = 1 / df.sigma**2
-df[["width", "lr", "seed", "stop_epoch", "train_err", "L_D1", "L_D2", "L_D1_Q", "L_D2_Q", "pb_bound",
-    "sm_bound", "sigma"]].round(4)
+sweep = []
+for w in gu.progress(P.sweep_widths, desc="width sweep"):
+    t = train_class(make_mlp(w), x_over, f"sweep width {w}")
+    t.update(losses(t))
+    sweep += [{"class": f"MLP width {w}", "weights": t["n_weights"], "seed": r, "gap": float(t["L2"][j] - t["L1"][j]),
+               "train_err": float(t["train_err"][j]), "fit_g_off_S": float(t["fit_g_off_S"][j])}
+              for j, r in enumerate(reps)]
+named = {"over": f"MLP width {P.width_over}", "under": f"linear on {P.under_features} PCs"}
+curve = pd.concat([pd.DataFrame(sweep), df.assign(**{"class": df["class"].map(named)})[
+    ["class", "weights", "seed", "gap", "train_err", "fit_g_off_S"]]], ignore_index=True)
+curve.groupby(["class", "weights"])[["gap", "train_err", "fit_g_off_S"]].mean().sort_index(level=1).round(3)
 
 # %% [markdown]
 # ## Results
 #
-# **Figure 1.** Each network's training error, its two population losses, and the two calibrated bounds
-# (log scale; one dot per network, coloured by width). Look at where each bound sits relative to $L_{D_2}$: a
-# bound above every $L_{D_2}$ is valid for both populations and therefore at least $L_{D_2} - L_{D_1}$ above
-# $L_{D_1}$; a bound below $L_{D_2}$ would be tight on $D_1$ only by being wrong on the twin.
+# **Figure 1.** Per seed, the two scenarios' population losses of the same $h$ (circles joined by a grey bar),
+# the training error $\hat L_S(h)$ and, for the stochastic classifier $Q$, its two losses and the PAC-Bayes bound
+# (right-hand group of each panel). Look at the length of the grey bars: any number computed from $(S, h)$ is
+# one point on the vertical axis, so it is at least half a bar away from one of the two circles. In the
+# over-parameterized panel the bars are long and the training error sits on scenario 1's loss; in the
+# under-parameterized panel they are short and the estimate lies inside the band.
 
 # %%
-quantities = {"train error": "train_err", "$L_{D_1}(h)$": "L_D1", "$L_{D_2}(h)$": "L_D2",
-              "PAC-Bayes\nbound": "pb_bound", "spectral\nmargin bound": "sm_bound"}
-long = df.melt(id_vars=["width", "lr", "seed"], value_vars=list(quantities.values()), var_name="q", value_name="value")
-long["quantity"] = long.q.map({v: k for k, v in quantities.items()})
-long["value"] = long.value.clip(lower=1e-3)
-fig, ax = gu.subplots(width=8.5, height=4.6)
-sns.stripplot(data=long, x="quantity", y="value", hue="width", palette="viridis", dodge=True, size=6, ax=ax,
-              order=list(quantities))
-ax.axhline(1.0, color="grey", linestyle=":", linewidth=1)
-ax.text(4.45, 1.25, "vacuous above 1", ha="right", va="bottom", fontsize="small", color="grey")
-ax.set_yscale("log")
-gu.label(ax, "quantity (one dot per network)", "0-1 loss or bound (log scale; 0 drawn at 1e-3)",
-         "Bounds against the two populations' losses")
+fig, axes = gu.subplots(ncols=2, width=6.2, height=4.4, sharey=True)
+marks = {"L1": ("o", "C0", "$L_1$ (teacher right)"), "L2": ("o", "C3", "$L_2$ (teacher wrong)"),
+         "train_err": ("D", "k", "training error $\\hat L_S(h)$"), "pb_bound": ("X", "C2", "PAC-Bayes bound on $Q$")}
+for ax, name in zip(axes, ("over", "under")):
+    d = df[df["class"] == name].reset_index(drop=True)
+    xs_h, xs_q = np.arange(len(d)), np.arange(len(d)) + len(d) + 1
+    ax.vlines(xs_h, d.L1, d.L2, color="lightgrey", linewidth=6, zorder=0)
+    ax.vlines(xs_q, d.L1_Q, d.L2_Q, color="lightgrey", linewidth=6, zorder=0)
+    for col, (m_, c, lab) in marks.items():
+        if col == "pb_bound":
+            ax.scatter(xs_q, d[col], marker=m_, color=c, s=60, label=lab, zorder=3)
+        else:
+            ax.scatter(xs_h, d[col], marker=m_, color=c, s=50, label=lab, zorder=3)
+            if col in ("L1", "L2"):
+                ax.scatter(xs_q, d[col + "_Q"], marker=m_, color=c, s=50, zorder=3)
+    ax.set_xticks(list(xs_h) + list(xs_q), [f"h·{r}" for r in d.seed] + [f"Q·{r}" for r in d.seed], fontsize="small")
+    gu.label(ax, "seed (left: the network h; right: its PAC-Bayes posterior Q)", "0-1 loss, or bound",
+             f"{named[name]} ({d.weights[0]} weights)")
+axes[0].legend(loc="center right", fontsize="small")
+axes[0].set_ylim(-0.03, 1.05)
 
 # %% [markdown]
-# **Figure 2.** The PAC-Bayes bound per network, beside the losses of the stochastic network $Q$ it certifies on
-# the two populations (networks sorted by $L_{D_1}(Q)$). Look for the bound sitting above the twin's loss
-# $L_{D_2}(Q)$ (valid for both) and hence far above $L_{D_1}(Q)$: the vertical distance between the two loss
-# markers is the looseness that no $(S, h)$-bound can avoid on one of the two populations.
+# **Figure 2.** The twin gap $\Delta = L_2 - L_1$ against the number of weights, one dot per seed, for the
+# width sweep and both arms. The dashed line is $2\varepsilon$: above it no $(S,h)$-bound can be within
+# $\varepsilon$ of both scenarios; the dotted verticals mark the sample size $m$ and the domain size $N$. Look
+# for where the gap opens: once the network has enough weights to fit the sample and the teacher's labels on
+# the rest of the domain, not merely more weights than samples.
 
 # %%
-order = df.sort_values("L_D1_Q").reset_index(drop=True)
-order["network"] = np.arange(len(order))
-pb_long = order.melt(id_vars=["network", "width"], value_vars=["L_D1_Q", "L_D2_Q", "pb_bound"],
-                     var_name="q", value_name="value")
-pb_long["quantity"] = pb_long.q.map({"L_D1_Q": "$L_{D_1}(Q)$", "L_D2_Q": "$L_{D_2}(Q)$ (twin)",
-                                     "pb_bound": "PAC-Bayes bound"})
-fig, ax = gu.subplots(width=8.5, height=4.4)
-ax.vlines(order.network, order.L_D1_Q, order.L_D2_Q, color="lightgrey", linewidth=3, zorder=0)
-sns.scatterplot(data=pb_long, x="network", y="value", hue="quantity", style="quantity", s=60, ax=ax,
-                markers={"$L_{D_1}(Q)$": "o", "$L_{D_2}(Q)$ (twin)": "s", "PAC-Bayes bound": "X"})
-ax.set_ylim(0, max(1.05, float(order.pb_bound.max()) + 0.05))
-ax.legend(loc="lower right", fontsize="small")
-gu.label(ax, "network (sorted by its D1 loss)", "0-1 loss of Q, or its bound",
-         "PAC-Bayes: one number for two populations")
-
-# %% [markdown]
-# **Figure 3.** Kendall's $\tau$ between each measure and the generalization gap $L_D(h) - \hat L_S(h)$, as in
-# Jiang et al.: over the whole sweep and over the interpolating networks only (Jiang et al. compare networks
-# trained to the same training loss), each against the $D_1$ gap and against the twin's $D_2$ gap, and
-# averaged over one-hyperparameter slices of the whole sweep (only the width, or only the learning rate,
-# changes). Look for a measure whose sign or size changes between columns: it is one number per network, but
-# the gaps it should rank differ between the populations. Across the whole sweep both gaps grow with how well
-# each network fits $S$, so there the $D_1$ and $D_2$ columns can agree for that reason alone; among
-# interpolating networks the training error is zero and only the populations differ (there are few of them,
-# so their $\tau$ is coarse).
-
-# %%
-measures = {"spectral product": "log_spec_prod", "Frobenius product": "log_fro_prod",
-            "path norm": "log_path_norm", "distance from init": "dist_init", "inverse margin": "inv_margin",
-            "PAC-Bayes flatness 1/σ²": "pb_flatness", "PAC-Bayes KL term": "pb_complexity",
-            "spectral margin bound": "sm_bound"}
-
-
-def tau(a, b) -> float:
-    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
-        return float("nan")
-    return float(kendalltau(a, b).statistic)
-
-
-def finite_mean(values: list[float]) -> float:
-    finite = [v for v in values if np.isfinite(v)]
-    return float(np.mean(finite)) if finite else float("nan")
-
-
-def slice_taus(col: str, vary: str) -> list[float]:
-    fixed = [c for c in ("width", "lr", "seed") if c != vary]
-    return [tau(g[col].to_numpy(), g.gap_D1.to_numpy()) for _, g in df.groupby(fixed) if len(g) > 1]
-
-
-fit = df[df.interpolated]
-tau_rows, flip_rows = [], []
-for name, col in measures.items():
-    by_width, by_lr = slice_taus(col, "width"), slice_taus(col, "lr")
-    overall = tau(df[col].to_numpy(), df.gap_D1.to_numpy())
-    tau_rows.append({"measure": name, "all networks\nD1 gap": overall,
-                     "all networks\nD2 gap": tau(df[col].to_numpy(), df.gap_D2.to_numpy()),
-                     "interpolating\nD1 gap": tau(fit[col].to_numpy(), fit.gap_D1.to_numpy()),
-                     "interpolating\nD2 gap": tau(fit[col].to_numpy(), fit.gap_D2.to_numpy()),
-                     "width slices\n(mean, D1)": finite_mean(by_width), "lr slices\n(mean, D1)": finite_mean(by_lr)})
-    slices = np.array([s for s in by_width + by_lr if np.isfinite(s)])
-    flip_rows.append(float(np.mean(np.sign(slices) != np.sign(overall))) if len(slices) and np.isfinite(overall)
-                     else np.nan)
-tau_table = pd.DataFrame(tau_rows).set_index("measure")
-heat = tau_table.copy()
-tau_table["slices with the other sign"] = flip_rows
-fig, ax = gu.subplots(width=9.5, height=4.8)
-sns.heatmap(heat, annot=True, fmt=".2f", cmap="vlag", vmin=-1, vmax=1, ax=ax,
-            cbar_kws={"label": "Kendall τ"})
-gu.label(ax, "ranking", "measure (a function of S, h and the initialization)", "Kendall τ with the generalization gap")
-tau_table.round(3)
+fig, ax = gu.subplots(width=7.5, height=4.4)
+sns.scatterplot(data=curve, x="weights", y="gap", hue="class", style="class", s=60, ax=ax)
+ax.axhline(2 * P.tight_tol, color="grey", linestyle="--", linewidth=1)
+ax.text(curve.weights.min(), 2 * P.tight_tol + 0.02, "2ε", color="grey", fontsize="small")
+for v, lab in ((P.n_train, "m"), (P.n_domain, "N")):
+    ax.axvline(v, color="grey", linestyle=":", linewidth=1)
+    ax.text(v * 1.05, 0.9, lab, color="grey")
+ax.set_xscale("log")
+ax.set_ylim(-0.05, 1.0)
+ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
+gu.label(ax, "number of weights (log scale)", "twin gap L2 - L1", "Where the twin opens")
 
 # %% [markdown]
 # ## Verdict
 #
-# The rule was fixed from the study card before running. For each network and each calibrated bound $B$,
-# with $L_1, L_2$ the population losses of the classifier $B$ certifies ($h$ for the margin bound, $Q$ for
-# PAC-Bayes):
+# The rule was written and committed before the first `cpu` run. With $\varepsilon$ = `tight_tol` and
+# 95% t-intervals over the seeds:
 #
-# - **the twin is real**: the mean over networks of $L_{D_2}(h) - L_{D_1}(h)$ is $\ge 0.3$;
-# - **no bound is uniformly tight**: for every calibrated bound, on at least 90% of networks either
-#   $B < L_2$ (invalid for the twin) or $B - L_1 \ge L_2 - L_1 - 0.05$ (loose on $D_1$ by the twin's margin);
-# - `supported` when both hold; `contradicted` when, instead, some calibrated bound is valid on the twin
-#   ($B \ge L_2$) and within 0.1 of $L_1$ on at least 10% of networks (a uniformly tight bound found);
-#   `inconclusive` otherwise, for instance when the networks do not generalize on $D_1$ at this scale, so
-#   there is no twin to show.
+# - **Impossibility in the over-parameterized class:** the lower end of the interval for the mean twin gap
+#   $\Delta = L_2 - L_1$ of the MLP is above $2\varepsilon$. Then, by the arithmetic above, every
+#   $(S, h)$-bound misses one of the two scenarios by more than $\varepsilon$ on a typical draw.
+# - **Tightness possible in the under-parameterized class:** the upper end of the interval for the mean miss of
+#   the training-error estimate, $\max(|\hat L_S(h) - L_1|, |\hat L_S(h) - L_2|)$, of the linear classifier
+#   is below $\varepsilon$: a concrete $(S,h)$-estimate is tight in both scenarios.
+# - `supported` when both hold.
+# - `contradicted` when the over-parameterized class shows no twin gap beyond the tolerance (upper end of
+#   its interval $\le 2\varepsilon$: a tight bound would be possible there, whatever the theorem's condition
+#   says), or when the under-parameterized class shows one (lower end of its interval $> 2\varepsilon$: the
+#   looseness appears without over-parameterization, so it is not what causes it).
+# - `inconclusive` otherwise: for instance intervals that straddle $2\varepsilon$, or an under-parameterized
+#   gap that is small while the training error still misses by more than $\varepsilon$ (then this particular
+#   estimate failed, not the claim).
 #
-# Note what the second clause can and cannot show: if $B \ge L_2$ then $B - L_1 \ge L_2 - L_1$ by arithmetic,
-# so the clause holds on every network whatever the bound; the theorem is that simple once the twin exists.
-# The empirical content of the verdict is therefore the first clause (does an interpolating network
-# generalize on $D_1$ while its twin exists?), and, outside the rule, *which side* of $L_2$ each published
-# bound falls on. The Kendall $\tau$ table is reported beside the verdict, not in the rule.
+# The two branches cannot hold together: a mean gap above $2\varepsilon$ forces a mean miss above
+# $\varepsilon$. Statistics that hold by construction are *instrument checks*: a failing one makes the verdict
+# inconclusive, a passing one supports nothing. They are: every bound misses one scenario by at least
+# $\Delta/2$ (the arithmetic; it checks that both losses belong to the same classifier); scenario 2 agrees with
+# $S$ on every sample point; its fresh labels agree with the teacher on about a tenth of the other points;
+# the sample covers the domain as designed; and the selected runs have converged (objective changes by less
+# than 0.05 nats over the last fifth of training).
+#
+# The PAC-Bayes columns are reported beside the rule, not in it: the bound certifies $Q$ rather than $h$, and
+# whether it is tight in the small class depends on constants (the union over $\sigma$, the Monte-Carlo term)
+# as much as on the claim.
 
 # %%
-def bound_stats(prefix: str, b: pd.Series, l1: pd.Series, l2: pd.Series) -> dict:
-    valid_twin = b >= l2
-    not_tight = (b < l2) | (b - l1 >= l2 - l1 - 0.05)
-    tight = valid_twin & (b - l1 <= 0.1)
-    return {f"{prefix}_not_tight_frac": float(not_tight.mean()), f"{prefix}_tight_frac": float(tight.mean()),
-            f"{prefix}_valid_on_twin_frac": float(valid_twin.mean()),
-            f"{prefix}_median_bound": float(b.median()), f"{prefix}_median_gap_D1": float((b - l1).median())}
+def interval(values: pd.Series, name: str) -> dict:
+    lo, hi = gu.t_interval(values.to_numpy())
+    return {f"{name}_mean": float(values.mean()), f"{name}_ci_low": lo, f"{name}_ci_high": hi}
 
 
-twin = df.L_D2 - df.L_D1
-twin_ci = gu.bootstrap_ci(twin.to_numpy(), seed=P.seed)
+over, under = df[df["class"] == "over"], df[df["class"] == "under"]
+slack = [np.maximum((b - l1).abs(), (b - l2).abs()) - (l2 - l1).abs() / 2
+         for b, l1, l2 in ((df.train_err, df.L1, df.L2), (df.pb_bound, df.L1_Q, df.L2_Q))]
+eps = P.tight_tol
 statistics = {
-    "twin_margin": float(twin.mean()),
-    "twin_margin_ci_low": twin_ci[0],
-    "twin_margin_ci_high": twin_ci[1],
-    "mean_L_D1": float(df.L_D1.mean()),
-    "mean_L_D2": float(df.L_D2.mean()),
-    "mean_train_err": float(df.train_err.mean()),
-    "interpolated_frac": float(df.interpolated.mean()),
-    **bound_stats("pacbayes", df.pb_bound, df.L_D1_Q, df.L_D2_Q),
-    **bound_stats("spectral", df.sm_bound, df.L_D1, df.L_D2),
-    "n_interpolating": len(fit),
-    "twin_margin_interpolating": float((fit.L_D2 - fit.L_D1).mean()) if len(fit) else float("nan"),
-    "tau_fit_sign_flip_frac": float((np.sign(heat["interpolating\nD1 gap"]) != np.sign(heat["interpolating\nD2 gap"]))
-                                    [heat["interpolating\nD1 gap"].notna() & heat["interpolating\nD2 gap"].notna()].mean())
-                              if heat["interpolating\nD1 gap"].notna().any() else float("nan"),
-    "pacbayes_median_kl_term": float(df.pb_complexity.median()),
-    **{f"tau_D1_{col}": float(tau_table.loc[name, "all networks\nD1 gap"]) for name, col in measures.items()},
-    **{f"tau_D2_{col}": float(tau_table.loc[name, "all networks\nD2 gap"]) for name, col in measures.items()},
-    **{f"tau_fit_D1_{col}": float(tau_table.loc[name, "interpolating\nD1 gap"]) for name, col in measures.items()},
-    **{f"tau_fit_D2_{col}": float(tau_table.loc[name, "interpolating\nD2 gap"]) for name, col in measures.items()},
+    **interval(over.gap, "gap_over"),
+    **interval(under.gap, "gap_under"),
+    **interval(under.est_miss, "est_miss_under"),
+    "est_miss_over_mean": float(over.est_miss.mean()),
+    "gap_over_above_2eps_frac": float((over.gap > 2 * eps).mean()),
+    "est_miss_under_below_eps_frac": float((under.est_miss < eps).mean()),
+    "over_train_err_mean": float(over.train_err.mean()),
+    "under_train_err_mean": float(under.train_err.mean()),
+    "over_fit_g_off_S_mean": float(over.fit_g_off_S.mean()),
+    "under_fit_g_off_S_mean": float(under.fit_g_off_S.mean()),
+    "over_L1_mean": float(over.L1.mean()), "over_L2_mean": float(over.L2.mean()),
+    "under_L1_mean": float(under.L1.mean()), "under_L2_mean": float(under.L2.mean()),
+    "pb_bound_over_mean": float(over.pb_bound.mean()), "pb_bound_under_mean": float(under.pb_bound.mean()),
+    "pb_miss_over_mean": float(over.pb_miss.mean()), "pb_miss_under_mean": float(under.pb_miss.mean()),
+    "pb_valid_both_over_frac": float(((over.pb_bound >= over.L1_Q) & (over.pb_bound >= over.L2_Q)).mean()),
+    "pb_valid_both_under_frac": float(((under.pb_bound >= under.L1_Q) & (under.pb_bound >= under.L2_Q)).mean()),
+    "gap_Q_over_mean": float(over.gap_Q.mean()), "gap_Q_under_mean": float(under.gap_Q.mean()),
+    "over_weights": int(over.weights.iloc[0]), "under_weights": int(under.weights.iloc[0]),
+    # instrument checks
+    "min_half_gap_slack": float(min(s.min() for s in slack)),
+    "twin_agree_on_sample": construction["twin_agree_on_sample"],
+    "fresh_agree_off_sample": construction["fresh_agree_off_sample"],
+    "coverage_error": abs(construction["coverage_mean"] - construction["coverage_expected"]),
+    "max_objective_drift": float(max(np.abs(t["drift"]).max() for t in arms.values())),
 }
-no_tight = gu.all_of(gu.cond("pacbayes_not_tight_frac", ">=", 0.9), gu.cond("spectral_not_tight_frac", ">=", 0.9))
-supported = gu.all_of(gu.cond("twin_margin", ">=", 0.3), no_tight)
 RULE = gu.rule(
-    supported=supported,
-    contradicted=gu.all_of(gu.not_(supported), gu.any_of(gu.cond("pacbayes_tight_frac", ">=", 0.1),
-                                                        gu.cond("spectral_tight_frac", ">=", 0.1))),
+    supported=gu.all_of(gu.cond("gap_over_ci_low", ">", 2 * eps), gu.cond("est_miss_under_ci_high", "<", eps)),
+    contradicted=gu.any_of(gu.cond("gap_over_ci_high", "<=", 2 * eps), gu.cond("gap_under_ci_low", ">", 2 * eps)),
+    checks={
+        "every_bound_misses_by_half_gap": gu.cond("min_half_gap_slack", ">=", -1e-9),
+        "twin_agrees_with_sample": gu.cond("twin_agree_on_sample", ">=", 1.0),
+        "fresh_labels_unrelated_to_teacher": gu.cond("fresh_agree_off_sample", "between", [0.07, 0.13]),
+        "coverage_as_designed": gu.cond("coverage_error", "<", 0.02),
+        "selected_runs_converged": gu.cond("max_objective_drift", "<", 0.05),
+    },
 )
 print(pd.Series(statistics).round(4).to_string())
 record = gu.report_verdict(
-    chapter="no_uniformly_tight_bound", params=P, rule=RULE, statistics=statistics,
-    seeds=reps,
-    headline=["twin_margin", "mean_L_D1", "mean_L_D2", "pacbayes_valid_on_twin_frac", "spectral_valid_on_twin_frac"],
+    chapter="no_uniformly_tight_bound", params=P, rule=RULE, statistics=statistics, seeds=reps,
+    headline=["gap_over_mean", "gap_under_mean", "est_miss_under_mean", "over_train_err_mean"],
 )
+
+# %% [markdown]
+# ### Rule history
+#
+# - **Rule 1 (the study card's; chapter before this repair).** One MLP sweep on MNIST-1D, population $D_1$
+#   with the true labels and the twin $D_2(S)$ (true labels on $S$, random elsewhere). `supported` when the mean
+#   twin margin $L_{D_2}(h) - L_{D_1}(h)$ was $\ge 0.3$ and, for each calibrated bound (PAC-Bayes, spectral
+#   margin), on $\ge 90\%$ of networks $B < L_{D_2}$ or $B - L_{D_1} \ge L_{D_2} - L_{D_1} - 0.05$;
+#   `contradicted` when some bound was valid on $D_2$ and within 0.1 of $L_{D_1}$ on $\ge 10\%$ of networks.
+#   Its `cpu` verdict: **inconclusive**, twin margin 0.220 (percentile bootstrap [0.202, 0.236]) < 0.3; every
+#   calibrated bound loose on $D_1$ (PAC-Bayes median 1.0, spectral median 1382); 37.4 s. Replaced because (review,
+#   theory section 4): the second clause holds for every bound by arithmetic ($B \ge L_2$ implies it), so the
+#   verdict reduced to "the MLP is right on about half the unseen MNIST-1D points"; nothing in it depended on
+#   over-parameterization, the theorem's condition (the same twin exists for a tiny linear classifier with a
+#   fine VC bound, and $S$ is an atypical draw from $D_2(S)$); `contradicted` could fire only with a twin
+#   margin below 0.1; and its interval was a percentile bootstrap over 27 networks of 3 seeds.
+# - **Rule 2 (this one).** The contrast above, on a construction in which $S$ is a typical sample of both
+#   scenarios; t-intervals over seeds; the arithmetic moved to the instrument checks; a falsification run that
+#   removes over-parameterization from the over-parameterized arm (`width_over` = 2).
 
 # %% [markdown]
 # ## Faithfulness notes
 #
-# - The construction is the paper's argument instantiated on one finite domain where every loss is exact; it
-#   shows the mechanism, not the theorem's generality (all algorithms, all over-parameterized classes). The
-#   twin $D_2(S)$ is built *after* seeing $S$. A high-probability bound is allowed to fail on a set of samples
-#   of probability $\delta$, and this particular $S$ is an unlikely draw from $D_2(S)$, so "$B < L_{D_2}$" here is
-#   not by itself a violation of a bound's guarantee; the paper's theorems close that gap with a randomized
-#   construction in which $S$ is equally likely under the two kinds of population. What the chapter shows
-#   exactly is the deterministic core: $(S, h, w^0)$ is identical under both populations, so every measure is,
-#   and no single number can be within $(L_{D_2}-L_{D_1})/2$ of both losses.
-# - The algorithm-dependent half of the paper (the learnability-estimability trade-off of Section 6) is not
-#   reproduced.
-# - How large the twin's margin can be: $S$ covers about 18% of the domain ($1 - e^{-m/|\mathcal X|}$ with
-#   $m/|\mathcal X| = 0.2$), so $L_{D_2}(h) \approx 0.9 \times 0.82 \approx 0.74$ for every $h$, and the rule's
-#   twin margin of 0.3 needs $h$ to be right on about 47% of the points it has not seen. The card's prototype
-#   note expected $L_{D_2} \approx 0.85$, which would hold for a sample covering about 5% of the domain; the rule
-#   was kept as the card states it.
-# - Sizes, scaled to the budget: the card's `cpu` grid (widths 64-1024, at most 400 epochs) was too slow on two
-#   shared CPU cores; the chapter uses widths 32-256 and at most 60 epochs of Adam with minibatches of 100,
-#   keeping the card's domain, sample size, learning rates and repetitions. Networks that do not reach 100%
-#   training accuracy by then (mostly the narrowest ones at the smallest learning rate) are measured as they
-#   are, as the card allows. The `gpu` profile keeps the card's sizes.
-# - The MLP has no biases, so that the spectral, Frobenius and path-norm quantities are the published ones for
-#   bias-free ReLU networks.
-# - Constants: the PAC-Bayes bound is the $\mathrm{kl}$ form with $\ln(2\sqrt m/\delta)$ (Maurer 2004), a union bound
-#   over the 25 fixed values of $\sigma$, and the Monte-Carlo correction of Dziugaite & Roy (2017) with only
-#   `mc_draws` draws (they used far more), which makes the bound looser, never invalid. The spectral margin
-#   bound uses the constants of Bartlett, Foster & Telgarsky's Lemma A.8 as we recall them (8/m, 72, 3; we
-#   could not re-check the text offline) and a union bound over the 51 fixed margins instead of their
-#   theorem's continuous union over norms; at its size here (far above 1) neither detail changes the picture.
-# - The PAC-Bayes bound certifies the Gaussian posterior $Q$, not $h$; the chapter compares it with $Q$'s own
-#   population losses, estimated on the whole domain from `probe_draws` posterior draws.
-# - The Kendall-$\tau$ table follows Jiang et al.'s overall and granulated (one-hyperparameter slice) rankings
-#   on a 27-network sweep instead of their 10,000 networks; with three values per slice, each slice's $\tau$ is
-#   one of $\pm 1/3, \pm 1$, so the slice means are coarse.
+# - **What changed in this repair, and why.** The review (theory, section 4) found the previous rule a tautology
+#   plus "an MLP learns MNIST-1D". The chapter now (i) replaces the after-the-fact twin $D_2(S)$ by a pair of
+#   (population, algorithm) scenarios in which $S$ is an honest i.i.d. sample of each and $(S, h)$ has the same
+#   distribution, which is possible only when the class can follow an arbitrary labelling off the sample;
+#   (ii) decides by the contrast between an over-parameterized MLP and an under-parameterized linear class on
+#   that same construction, with both outcomes reachable; (iii) keeps the arithmetic ("a single number misses
+#   one of two losses by at least half their distance") as an instrument check; (iv) uses t-intervals over
+#   seeds; (v) adds a falsification run. The spectral-margin bound of Bartlett, Foster & Telgarsky (2017) was
+#   removed: its constants were written "as we recall them" and we could not check them (the stored copy of
+#   that paper gave us only its opening; a public re-implementation that cites its Lemma A.8 uses a different
+#   normalization, with the square root of the log-width term), and it was far above 1 (median 1382) on every
+#   network of the previous version, so it carried no information here. The Kendall-$\tau$ table of Jiang et
+#   al. was removed too: it is the motivating study's method, not this paper's claim, and random labellings
+#   leave no hyperparameter sweep to rank.
+# - **Randomized populations.** The populations are random labellings of MNIST-1D inputs, not the true MNIST-1D
+#   labels: a fixed, structured population with a fixed algorithm cannot have a twin that is both
+#   indistinguishable at sample size $m$ and far in loss (two populations that differ on a set of mass $p$ are
+#   told apart by $m$ samples unless $p \lesssim 1/m$). The theorem's "for all populations and all algorithms"
+#   is what lets the construction randomize both; this is our instance of that argument, not the paper's
+#   proof, which we could not read.
+# - **The algorithm** $A_g$ is admissible because uniform tightness quantifies over all algorithms; it is a
+#   pseudo-labelling learner (fit the labelled sample, follow a teacher on the unlabelled pool). The
+#   over-parameterized MLP interpolates $S$ (it is an empirical-risk minimizer there); the linear class cannot.
+# - **What the small class shows, and what it cannot.** It shows the other side of the condition: a class of 50
+#   weights cannot follow the teacher and cannot overfit 500 samples, so its training error is close to both
+#   scenarios' losses. Textbook VC/Natarajan-dimension bounds with their constants are vacuous at these sizes
+#   (they need tens of thousands of samples for 50 weights), so the chapter uses the training error as the
+#   $(S,h)$-estimate, which is what uniform convergence makes accurate, and reports the PAC-Bayes bound as a
+#   certified one beside it.
+# - **Scaled down.** One domain of `n_domain` signals, `n_train` samples, a width-`width_over` MLP and a
+#   linear class on `under_features` principal components, `steps` full-batch Adam steps, `seeds` repetitions.
+#   The theorem concerns every over-parameterized class and every bound; the miniature shows one pair of classes
+#   and one algorithm family. The algorithm-dependent half of the paper (the learnability-estimability
+#   trade-off of Section 6) is not reproduced.
+# - **Constants.** PAC-Bayes: the $\mathrm{kl}$ form with $\ln(2\sqrt m/\delta)$ (Maurer 2004), a union bound over the 25
+#   fixed values of $\sigma$, and the Monte-Carlo correction of Dziugaite & Roy (2017) with `mc_draws` draws
+#   (fewer than they used), which loosens the bound but never invalidates it.
