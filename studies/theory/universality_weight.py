@@ -533,7 +533,10 @@ record = gu.report_verdict(
 #   weight bound itself barely moves with $W_0$ (the broad models are not yet ruled out, so the best ball is
 #   a wide one): the rule would have fired where the paper predicts no response, the very flaw the review
 #   found in the old rule. The check makes such a run `inconclusive`; it cannot turn any verdict into
-#   `supported` or `contradicted`, and the evidence thresholds are unchanged.
+#   `supported` or `contradicted`, and the evidence thresholds are unchanged. With it, the `cpu` verdicts are
+#   the same (main **supported**, falsification **contradicted**, same statistics; the new check passes
+#   with a bound slope of 0.978 in the main run and 1.007 in the falsification run), and the
+#   `n_list = [3, 10]` run becomes `inconclusive` (bound slope 0.39).
 
 # %% [markdown]
 # ## Faithfulness notes
