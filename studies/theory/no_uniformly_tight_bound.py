@@ -209,8 +209,10 @@ P
 xa, ya, xb, yb = gu.mnist1d(P.n_domain, seed=42)
 x_raw = torch.cat([xa, xb])
 x_over = ((x_raw - x_raw.mean(0)) / x_raw.std(0)).to(device)  # standardized signals for the MLP
-_, _, v_pca = torch.pca_lowrank(x_raw, q=P.under_features, center=True, niter=6)
-z = (x_raw - x_raw.mean(0)) @ v_pca[:, :P.under_features]  # principal components of the unlabelled domain
+x_centred = x_raw - x_raw.mean(0)
+v_pca = torch.linalg.svd(x_centred, full_matrices=False).Vh[:P.under_features].T  # exact, hence deterministic
+v_pca = v_pca * torch.sign(v_pca[v_pca.abs().argmax(0), torch.arange(P.under_features)])  # fix each sign
+z = x_centred @ v_pca  # principal components of the unlabelled domain (no labels used)
 x_under = torch.cat([z / z.std(0), torch.ones(P.n_domain, 1)], 1).to(device)  # with a constant for the bias
 
 sample_idx, target, pop2, in_s, obj_w = [], [], [], [], []
