@@ -469,7 +469,9 @@ for ax, name in zip(axes, ("over", "under")):
         if col == "pb_bound":
             ax.scatter(xs_q, d[col], marker=m_, color=c, s=60, label=lab, zorder=3)
         else:
-            ax.scatter(xs_h, d[col], marker=m_, color=c, s=50, label=lab, zorder=3)
+            hollow = {"facecolors": "none", "edgecolors": c, "linewidths": 1.5} if col == "train_err" else {"color": c}
+            ax.scatter(xs_h, d[col], marker=m_, s=70 if col == "train_err" else 50, label=lab,
+                       zorder=4 if col == "train_err" else 3, **hollow)
             if col in ("L1", "L2"):
                 ax.scatter(xs_q, d[col + "_Q"], marker=m_, color=c, s=50, zorder=3)
     ax.set_xticks(list(xs_h) + list(xs_q), [f"h·{r}" for r in d.seed] + [f"Q·{r}" for r in d.seed], fontsize="small")
@@ -483,7 +485,12 @@ axes[0].set_ylim(-0.03, 1.05)
 # width sweep and both arms. The dashed line is $2\varepsilon$: above it no $(S,h)$-bound can be within
 # $\varepsilon$ of both scenarios; the dotted verticals mark the sample size $m$ and the domain size $N$. Look
 # for where the gap opens: once the network has enough weights to fit the sample and the teacher's labels on
-# the rest of the domain, not merely more weights than samples.
+# the rest of the domain, not merely more weights than samples. The table above gives, per width, the training
+# error on $S$ and the fraction of the teacher's labels the network carries off $S$: a width with more weights
+# than samples may fit most of $S$ and still carry too few of the teacher's labels for the looseness this
+# construction forces ($\approx$ that fraction minus a tenth, times $1 -$ coverage) to exceed $2\varepsilon$. A
+# cleverer construction might force more on such a class; this one shows that a class able to carry the whole
+# domain's labelling cannot be bounded tightly, and that one unable to carry any of it can.
 
 # %%
 fig, ax = gu.subplots(width=7.5, height=4.4)
