@@ -1,10 +1,17 @@
 # ---
 # jupyter:
 #   genbook:
-#     claim: An MLP trained by SGD on LMS data, where one linear coordinate and many
-#       k-slab coordinates each separate the classes perfectly, relies on the linear
-#       coordinate alone - randomizing it drops accuracy to chance, randomizing every
-#       slab coordinate changes almost nothing - although the slabs are learnable.
+#     claim: An MLP trained by SGD to convergence on LMS-5 data, where one linear coordinate
+#       and 49 five-slab coordinates each separate the classes perfectly, relies on
+#       the linear coordinate alone - randomizing it drops accuracy to chance, randomizing
+#       every slab coordinate changes almost nothing - although the slabs are learnable
+#       by the same network.
+#     'null':
+#       lin_corrupt: 0.5
+#     null_reason: The linear coordinate is the simple feature the paper says SGD locks
+#       onto; flipping its sign on a random half of the points (training and test) makes
+#       it independent of the label, so the network must use the slabs and randomizing
+#       the linear coordinate can no longer hurt.
 #     paper: Shah, Tamuly, Raghunathan, Jain & Netrapalli 2020, arXiv:2006.07710
 #     part: dynamics
 #     profiles:
@@ -16,9 +23,10 @@
 #         - 4
 #         dim: 100
 #         dom_samples: 5000
-#         epochs: 60
+#         max_epochs: 300
 #         n_test: 20000
 #         n_train: 100000
+#         n_val: 5000
 #         seeds: 5
 #         width: 300
 #       smoke:
@@ -26,10 +34,12 @@
 #         - 2
 #         dom_samples: 1000
 #         dom_steps: 60
-#         epochs: 5
+#         max_epochs: 40
+#         min_epochs: 4
 #         n_test: 1000
 #         n_train: 4000
-#         seeds: 1
+#         n_val: 1000
+#         seeds: 2
 #     title: Simplicity bias - networks use the linear feature and ignore the slabs
 #   jupytext:
 #     notebook_metadata_filter: genbook,kernelspec,-jupytext.text_representation.jupytext_version
@@ -50,27 +60,32 @@
 # *The Pitfalls of Simplicity Bias in Neural Networks*, NeurIPS 2020
 # ([arXiv:2006.07710](https://arxiv.org/abs/2006.07710)).
 #
-# **Claim under test.** Simplicity bias of SGD can be *extreme*: a network can rely exclusively on the
-# simplest predictive feature and stay invariant to all more complex ones, even when those are equally
-# predictive and learnable. On LMS-$k$ data (one **l**inear coordinate and **m**ultiple $k$-**s**lab
-# coordinates, each of which alone separates the classes perfectly, the slabs with a *larger* margin),
-# randomizing the linear coordinate across test points (the *S-randomized* test set) drops an MLP's
-# accuracy to chance, while randomizing all slab coordinates together (*S^c-randomized*) leaves it at
-# its clean value.
+# **Claim under test.** Observation (i) of the abstract: "SB of SGD and variants can be extreme: neural
+# networks can exclusively rely on the simplest feature and remain invariant to all predictive complex
+# features." On LMS-5 data (one **l**inear coordinate and **m**ultiple 5-**s**lab coordinates, each of which
+# alone separates the classes perfectly), randomizing the linear coordinate across test points (the
+# *S-randomized* test set) drops a trained MLP's accuracy to chance, while randomizing all slab coordinates
+# together (*S^c-randomized*) leaves it at its clean value. Extreme simplicity bias is a statement about the
+# *trained* network, so every network here is trained until a convergence criterion on held-out training
+# data holds, not for a fixed short budget.
 #
-# **The paper's evidence.** Section 4, Table 1: for fully connected networks of several depths and widths
-# trained with SGD on LMS-5, the standard test accuracy is about 100%, the $S^c$-randomized accuracy also
-# about 100%, and the S-randomized accuracy about 50% (chance; AUC about 0.5). The same pattern holds on
-# MS-(5,7) (a 5-slab as the simple feature, 7-slabs as the complex ones) and on MNIST-CIFAR "dominoes"
-# (an MNIST digit stacked on a CIFAR image of the same label), where networks use the MNIST half only.
-# Theorem 1 proves it for one-hidden-layer networks on a simplified LSN dataset.
+# **The paper's evidence.** Section 4 reports, for fully connected networks of several depths and widths
+# trained with SGD on LMS-5, standard test accuracy near 100%, S^c-randomized accuracy near the standard
+# accuracy and S-randomized accuracy near chance (the same on MS-(5,7) and on MNIST-CIFAR "dominoes", where
+# networks use the MNIST half only); Theorem 1 proves it for one-hidden-layer networks on a simplified LSN
+# dataset. The exact rows of the paper's table could not be read here (see the faithfulness notes).
 #
-# **What is scaled down.** The synthetic setting is the paper's at its own kind of scale: $d = 50$,
-# $k = 5$, 20 000 training points, width 100, depths 1–3, 8 epochs (the card's 30 did not fit the time
-# budget on a shared machine), 3 seeds per depth (`cpu`). The
-# MNIST-CIFAR dominoes need CIFAR, which is not available offline; a small **dominoes** extension stacks
-# an 8×8 scikit-learn digit (the simple half) on an MNIST-1D signal (the harder half), both of class 0
-# vs 1. It is reported beside the verdict but does not enter it.
+# **What is scaled down.** The synthetic setting is the paper's own: the LMS-5 construction of the official
+# code (margins 0.1, $d = 50$), 20 000 training points, width 100, depths 1–3, 3 seeds per depth (`cpu`),
+# each network trained to convergence (at most 200 epochs). The MNIST-CIFAR dominoes need CIFAR, which is
+# not available offline; a small **dominoes** extension stacks an 8×8 scikit-learn digit (the simple half) on
+# an MNIST-1D signal (the harder half). It is reported beside the verdict but does not enter it.
+#
+# **Falsification run.** The cause the paper names is the presence of a simple (linear) feature that SGD
+# locks onto. The falsification run flips the sign of the linear coordinate on a random half of the points
+# (`lin_corrupt` = 0.5, the official code's `corrupt_lin` knob), which makes it independent of the label and
+# leaves everything else as it is: the network then has to use the slabs, randomizing the linear coordinate
+# cannot hurt, and the verdict must not be `supported`.
 
 # %%
 import numpy as np
@@ -80,6 +95,7 @@ import torch
 import torch.nn.functional as F
 from IPython.display import display
 from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
 from torch import nn
 
 import genutils as gu
@@ -89,15 +105,19 @@ gu.set_theme()
 
 # %% tags=["parameters"]
 seed = 0  # base seed; seed s uses seed + s for its data, initialization and minibatch order
-n_train = 20000  # LMS training points
-n_test = 5000  # LMS test points
-dim = 50  # input dimension d, one linear coordinate and d - 1 slab coordinates
-slabs = 5  # k, the number of slabs per slab coordinate
-margin = 0.1  # gamma, the margin of the linear coordinate
-slab_noise = 0.1  # w, the half-width of each slab
+n_train = 20000  # LMS training points per seed
+n_val = 2000  # held-out points of the training distribution, read by the stopping rule only
+n_test = 5000  # LMS test points per seed
+dim = 50  # input dimension d, one linear coordinate and d - 1 five-slab coordinates
+margin = 0.1  # gamma, the half-gap of the linear coordinate around 0
+slab_margin = 0.1  # the half-gap between neighbouring slabs
+lin_corrupt = 0.0  # fraction of points whose linear coordinate has its sign flipped (0.5 removes the feature)
 depths = [1, 2, 3]  # numbers of hidden layers
 width = 100  # hidden units per layer
-epochs = 8  # passes over the training set
+max_epochs = 200  # cap on passes over the training set
+min_epochs = 10  # no stop before this many epochs
+tol = 0.01  # largest change of a held-out accuracy over the second half of training that counts as converged
+fit_acc = 0.99  # training accuracy a converged network must reach
 batch_size = 256  # minibatch size
 lr = 0.1  # SGD step size
 momentum = 0.9  # SGD momentum
@@ -112,69 +132,78 @@ P = gu.check_params(
     globals(),
     seed=gu.Int(min=0),
     n_train=gu.Int(min=16),
+    n_val=gu.Int(min=10),
     n_test=gu.Int(min=10),
     dim=gu.Int(min=2),
-    slabs=gu.Int(min=3),
     margin=gu.Float(gt=0, lt=1),
-    slab_noise=gu.Float(gt=0),
+    slab_margin=gu.Float(gt=0, lt=0.25),
+    lin_corrupt=gu.Float(min=0, max=0.5),
     depths=gu.List(gu.Int(min=1), increasing=True),
     width=gu.Int(min=2),
-    epochs=gu.Int(min=1),
+    max_epochs=gu.Int(min=2),
+    min_epochs=gu.Int(min=2),
+    tol=gu.Float(gt=0, lt=1),
+    fit_acc=gu.Float(gt=0.5, max=1),
     batch_size=gu.Int(min=1),
     lr=gu.Float(gt=0),
     momentum=gu.Float(min=0, lt=1),
-    seeds=gu.Int(min=1),
+    seeds=gu.Int(min=2),
     dominoes=gu.Bool(),
     dom_samples=gu.Int(min=200),
     dom_train=gu.Int(min=16),
     dom_steps=gu.Int(min=1),
 )
-gap = 2 / (P.slabs - 1)
-if P.slab_noise >= gap / 2:
-    raise gu.ParameterError("slab_noise", f"slabs of half-width {P.slab_noise} overlap (centres are {gap:.3g} "
-                                          f"apart); use slab_noise < {gap / 2:.3g}")
 if P.batch_size > P.n_train:
     raise gu.ParameterError("batch_size", f"must not exceed n_train = {P.n_train}, got {P.batch_size}")
+if P.min_epochs > P.max_epochs:
+    raise gu.ParameterError("min_epochs", f"must not exceed max_epochs = {P.max_epochs}, got {P.min_epochs}")
 device = gu.device()
-steps = P.epochs * (P.n_train // P.batch_size)
 steps_per_epoch = P.n_train // P.batch_size
-record_at = sorted({0, *(steps_per_epoch * e for e in np.unique(np.geomspace(1, P.epochs, 8).astype(int)))})
-print(f"{steps} SGD steps per network; slab centres {gap:.3g} apart, slab margin {gap / 2 - P.slab_noise:.3g} "
-      f"against the linear margin {P.margin}")
+slab_width = (2 - 8 * P.slab_margin) / 5
+print(f"{steps_per_epoch} SGD steps per epoch, at most {P.max_epochs} epochs; slab width {slab_width:.3g}, "
+      f"slab half-gap {P.slab_margin}, linear half-gap {P.margin}")
 P
 
 # %% [markdown]
-# ## Data: LMS-$k$
+# ## Data: LMS-5
 #
-# The label $y \in \{-1, +1\}$ is uniform. Coordinate 1 is **linear**: $x_1 = y\,u$ with
-# $u \sim \mathcal U[\gamma, 1]$, so the threshold $x_1 = 0$ separates the classes with margin $\gamma$.
-# Coordinates $2, \dots, d$ are **$k$-slabs**: $k$ centres $c_j = -1 + 2j/(k-1)$ equally spaced on
-# $[-1, 1]$, the centres with even $j$ belonging to $y = +1$ and odd $j$ to $y = -1$; each coordinate,
-# independently, picks one of its label's centres uniformly and adds $\mathcal U[-w, w]$ noise. Every
-# slab coordinate alone separates the classes too, with margin $1/(k-1) - w$ (0.15 here, above the linear
-# margin 0.1), but only by a piecewise rule with $k - 1$ thresholds: the linear coordinate is the simplest
-# feature, not the most robust one.
+# The label $y \in \{-1, +1\}$ is uniform, and every coordinate lies in $[-1, 1]$.
+# Coordinate 1 is **linear**: $x_1 = y\,(\gamma + (1-\gamma)u)$ with $u \sim \mathcal U[0, 1]$, so the
+# threshold $x_1 = 0$ separates the classes with half-gap $\gamma$. (With `lin_corrupt` $= c$, the sign of
+# $x_1$ is flipped on each point independently with probability $c$; at $c = 0.5$, $x_1$ is independent of $y$.)
+# Coordinates $2, \dots, d$ are **5-slabs**, following the official code: $[-1, 1]$ is cut into five slabs of
+# width $w = (2 - 8m)/5$ separated by gaps $2m$ ($m$ = `slab_margin`). Class $+1$ sits in the two inner slabs
+# (each with probability 1/2), class $-1$ in the centre slab with probability 3/4 and in the two outer slabs
+# with probability 1/8 each; each coordinate, independently given $y$, picks its slab and a uniform point in it.
+# Every slab coordinate alone separates the classes with the same half-gap $m = 0.1$ as the linear one, but
+# only by a rule with four thresholds: the linear coordinate is the simplest feature, not the only one and not
+# the most robust one (the 49 slab coordinates together allow a far larger margin). The 3/4 is not arbitrary:
+# at $m = 0.1$ it gives both classes the same mean of $x_i^2$ (0.198), so the slab block cannot be read off its
+# energy $\sum_i x_i^2$; higher moments still differ (see the control below).
 #
 # ## Randomized test sets
 #
-# The paper measures what a trained network *uses* by destroying one feature group at a time while
-# keeping its marginal distribution: the **S-randomized** test set permutes $x_1$ across test points (the
-# slabs stay with their labels); the **S^c-randomized** test set permutes all slab coordinates jointly
-# across test points ($x_1$ stays). A network that ignores the slabs keeps its accuracy on S^c-randomized
-# data; one that relies on $x_1$ alone falls to chance on S-randomized data.
+# The paper measures what a trained network *uses* by destroying one feature group at a time while keeping its
+# marginal distribution: the **S-randomized** test set permutes $x_1$ across test points (the slabs stay with
+# their labels); the **S^c-randomized** test set permutes all slab coordinates jointly across test points
+# ($x_1$ stays). A network that ignores the slabs keeps its accuracy on S^c-randomized data; one that relies on
+# $x_1$ alone falls to chance on S-randomized data.
 
 # %%
 def lms(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """n points of LMS-k in dimension `dim`: (x of shape (n, d), y in {-1, +1})."""
+    """n points of LMS-5 in dimension `dim`: (x of shape (n, d), y in {-1, +1})."""
     y = torch.randint(0, 2, (n,), generator=generator).float() * 2 - 1
     x1 = y * (P.margin + (1 - P.margin) * torch.rand(n, generator=generator))
-    centres = torch.linspace(-1, 1, P.slabs)
-    pos, neg = centres[0::2], centres[1::2]  # even-index centres for y = +1, odd for y = -1
-    pick_pos = pos[torch.randint(0, len(pos), (n, P.dim - 1), generator=generator)]
-    pick_neg = neg[torch.randint(0, len(neg), (n, P.dim - 1), generator=generator)]
-    slab = torch.where(y[:, None] > 0, pick_pos, pick_neg)
-    slab = slab + P.slab_noise * (2 * torch.rand(n, P.dim - 1, generator=generator) - 1)
-    return torch.cat([x1[:, None], slab], 1), y
+    flip = torch.rand(n, generator=generator) < P.lin_corrupt
+    x1 = torch.where(flip, -x1, x1)
+    k = P.dim - 1
+    centres = -1 + slab_width / 2 + torch.arange(5) * (slab_width + 2 * P.slab_margin)
+    inner = torch.where(torch.rand(n, k, generator=generator) < 0.5, 1, 3)  # class +1: slabs 1 and 3
+    r = torch.rand(n, k, generator=generator)  # class -1: slab 2 w.p. 3/4, slabs 0 and 4 w.p. 1/8 each
+    outer = torch.where(r < 0.75, 2, torch.where(r < 0.875, 0, 4))
+    slab = torch.where(y[:, None] > 0, inner, outer)
+    x_slab = centres[slab] + slab_width * (torch.rand(n, k, generator=generator) - 0.5)
+    return torch.cat([x1[:, None], x_slab], 1), y
 
 
 def randomize(x: torch.Tensor, columns: slice, generator: torch.Generator) -> torch.Tensor:
@@ -187,15 +216,24 @@ def randomize(x: torch.Tensor, columns: slice, generator: torch.Generator) -> to
 SIMPLE, COMPLEX = slice(0, 1), slice(1, None)  # S = the linear coordinate, S^c = every slab coordinate
 
 # %% [markdown]
-# ## Networks and training
+# ## Networks, training and the stopping rule
 #
-# Fully connected ReLU networks with `depth` hidden layers of `width` units and one output $f(x)$, trained
-# by minibatch SGD with momentum 0.9 on the logistic loss $\log(1 + e^{-y f(x)})$, PyTorch's default
-# initialization. For each depth, `seeds` networks (each with its own training set, test set, initialization
-# and batch order) are trained together by `genutils.many`, alongside the **control**: the same networks on
-# the same data but with $x_1$ permuted across the *training* points, so that only the slabs carry the
-# label. The control's clean test accuracy tells whether this architecture, at this budget, can learn the
-# slabs at all; without it, "the network ignores the slabs" could just mean "the slabs are too hard".
+# Fully connected ReLU networks with `depth` hidden layers of `width` units and one output $f(x)$, trained by
+# minibatch SGD with momentum 0.9 on the logistic loss $\log(1 + e^{-y f(x)})$, PyTorch's default
+# initialization. For each depth, `seeds` networks (each with its own training, held-out and test sets,
+# initialization and batch order) are trained together by `genutils.many`, alongside the **control**: the same
+# networks on the same data but with $x_1$ permuted across the *training* points, so that only the slabs carry
+# the label. The control's clean test accuracy tells whether this architecture, with this optimizer, can learn
+# the slab block at all; without it, "the network ignores the slabs" could just mean "the slabs are too hard".
+#
+# **Convergence.** After every epoch each network is evaluated on its own training set (first 5 000 points)
+# and on its held-out split (`n_val` points of the training distribution that it never trains on, with fixed
+# S- and S^c-randomized copies). A network has **converged** at epoch $e \ge$ `min_epochs` when its training
+# accuracy is at least `fit_acc` and none of its three held-out accuracies (clean, S-randomized,
+# S^c-randomized) moved by more than `tol` between epoch $\lfloor e/2 \rfloor$ and epoch $e$: doubling the
+# training did not change what it uses. All networks of a depth, main and control, train until every one of
+# them has converged (or `max_epochs`), so the control gets the same optimizer and at least the same training
+# as the main networks, and the test sets are read only once, at the end.
 
 # %%
 def mlp(depth: int, d_in: int):
@@ -218,53 +256,112 @@ def accuracy(models: many.ManyModels, x: torch.Tensor, y: torch.Tensor) -> torch
     return ((models(x, per_model=True).squeeze(-1) > 0).float() * 2 - 1 == y).float().mean(1)
 
 
+TEST_SETS = ["clean", "S-randomized", "Sᶜ-randomized"]
 seed_list = [P.seed + s for s in range(P.seeds)]
-train_x, train_x_ctrl, train_y, tests = [], [], [], {"clean": [], "S-randomized": [], "Sᶜ-randomized": []}
+runs = ["main"] * P.seeds + ["control (x₁ permuted in training)"] * P.seeds
+train_x, train_x_ctrl, train_y = [], [], []
+val, test = {name: [] for name in TEST_SETS + ["y"]}, {name: [] for name in TEST_SETS + ["y"]}
 for s in seed_list:
     g = torch.Generator().manual_seed(s)
-    x, y = lms(P.n_train, g)
+    x, y = lms(P.n_train + P.n_val, g)
     x_te, y_te = lms(P.n_test, g)
+    x, x_val, y, y_val = x[:P.n_train], x[P.n_train:], y[:P.n_train], y[P.n_train:]
     train_x.append(x), train_y.append(y), train_x_ctrl.append(randomize(x, SIMPLE, g))
-    tests["clean"].append(x_te)
-    tests["S-randomized"].append(randomize(x_te, SIMPLE, g))
-    tests["Sᶜ-randomized"].append(randomize(x_te, COMPLEX, g))
-    tests.setdefault("y", []).append(y_te)
-x_all = torch.stack(train_x + train_x_ctrl).to(device)  # models 0..seeds-1: main; seeds..2·seeds-1: control
+    for split, xs, ys in ((val, x_val, y_val), (test, x_te, y_te)):
+        split["clean"].append(xs), split["y"].append(ys)
+        split["S-randomized"].append(randomize(xs, SIMPLE, g))
+        split["Sᶜ-randomized"].append(randomize(xs, COMPLEX, g))
+# models 0..seeds-1: main; seeds..2·seeds-1: control, on the same points with x₁ permuted
+x_all = torch.stack(train_x + train_x_ctrl).to(device)
 y_all = torch.stack(train_y + train_y).to(device)
-test_x = {name: torch.stack(v + v).to(device) for name, v in tests.items() if name != "y"}
-test_y = torch.stack(tests["y"] + tests["y"]).to(device)
+n_fit = min(P.n_train, 5000)
+x_fit, y_fit = x_all[:, :n_fit], y_all[:, :n_fit]
+val_x = {name: torch.stack(val[name] * 2).to(device) for name in TEST_SETS}
+val_y = torch.stack(val["y"] * 2).to(device)
+test_x = {name: torch.stack(test[name] * 2).to(device) for name in TEST_SETS}
+test_y = torch.stack(test["y"] * 2).to(device)
 
-rows, trained = [], {}
+
+def converged(curve: list[dict[str, np.ndarray]], e: int) -> np.ndarray:
+    """Per model: fits its training set at epoch e and no held-out accuracy moved by more than tol since e // 2."""
+    now, half = curve[e], curve[e // 2]
+    stable = np.all([np.abs(now[name] - half[name]) <= P.tol for name in TEST_SETS], axis=0)
+    return (e >= P.min_epochs) & (now["train"] >= P.fit_acc) & stable
+
+
+curves, finals, trained, stops = [], [], {}, {}
 for depth in P.depths:
     models = many.stack(mlp(depth, P.dim), seed_list + seed_list, device)
+    curve: list[dict[str, np.ndarray]] = []
 
     def measure(models: many.ManyModels, step: int) -> dict[str, torch.Tensor]:
-        return {name: accuracy(models, xt, test_y) for name, xt in test_x.items()}
+        e = step // steps_per_epoch
+        now = {name: accuracy(models, val_x[name], val_y).cpu().numpy() for name in TEST_SETS}
+        now["train"] = accuracy(models, x_fit, y_fit).cpu().numpy()
+        now["val_loss"] = torch.vmap(logistic_loss)(models(val_x["clean"], per_model=True), val_y).cpu().numpy()
+        curve.append(now)
+        if e >= 1 and converged(curve, e).all():
+            raise many.StopTraining
+        return {"train": torch.as_tensor(now["train"])}
 
-    history = many.train_many(models, x_all, y_all, logistic_loss, steps=steps, data_seeds=seed_list + seed_list,
-                              per_model_data=True, batch_size=P.batch_size, lr=P.lr, momentum=P.momentum,
-                              record=measure, record_at=record_at, desc=f"depth {depth}")
-    df = history.frame()
-    df["run"] = np.where(df.model < P.seeds, "main", "control (x₁ permuted in training)")
-    df["seed"] = df.model.map(dict(enumerate(seed_list + seed_list)))
-    df["depth"], df["epoch"] = depth, df.step / steps_per_epoch
-    rows.append(df.drop(columns="model"))
+    many.train_many(models, x_all, y_all, logistic_loss, steps=P.max_epochs * steps_per_epoch,
+                    data_seeds=seed_list + seed_list, per_model_data=True, batch_size=P.batch_size, lr=P.lr,
+                    momentum=P.momentum, record=measure,
+                    record_at=[e * steps_per_epoch for e in range(P.max_epochs + 1)], desc=f"depth {depth}")
+    stop = len(curve) - 1
+    done = converged(curve, stop)
+    stops[depth] = stop
+    with torch.no_grad():
+        acc = {name: accuracy(models, test_x[name], test_y).cpu().numpy() for name in TEST_SETS}
+    finals.append(pd.DataFrame({"depth": depth, "run": runs, "seed": seed_list + seed_list, **acc,
+                                "converged": done, "epochs": stop}))
+    for e, now in enumerate(curve):
+        curves.append(pd.DataFrame({"depth": depth, "run": runs, "seed": seed_list + seed_list, "epoch": e,
+                                    **{k: v for k, v in now.items()}}))
     trained[depth] = models
-history = pd.concat(rows, ignore_index=True)
-final = history[history.step == steps]
-final.groupby(["depth", "run"])[["clean", "S-randomized", "Sᶜ-randomized"]].agg(["mean", "std"]).round(3)
+    print(f"depth {depth}: stopped after {stop} epochs; converged: {int(done.sum())} of {len(done)} networks")
+final = pd.concat(finals, ignore_index=True)
+history = pd.concat(curves, ignore_index=True)
+final.groupby(["depth", "run"])[TEST_SETS + ["epochs"]].agg(["mean", "std"]).round(3)
+
+# %% [markdown]
+# ### What the control can and cannot show
+#
+# The control proves that the slab coordinates, *as a block*, are learnable by the same network and
+# optimizer from the same points. It does not prove that the network would learn the 5-slab rule coordinate
+# by coordinate: with 49 conditionally independent slab coordinates, any per-coordinate statistic whose mean
+# differs between the classes separates them once averaged. The construction matches the classes' mean
+# $x_i^2$, but not, say, their mean $|x_i|$ or $x_i^4$. The cell below measures how far such a smooth,
+# permutation-symmetric aggregate goes: a logistic regression on three numbers per point (the means of
+# $|x_i|$, $x_i^2$ and $x_i^4$ over the slab coordinates), fitted on seed 0's training set and scored on its
+# test set. The main networks' S^c-randomized accuracy is the stronger statement: permuting the slab block
+# destroys every such aggregate too, so a main network that keeps its accuracy there uses none of them.
+
+# %%
+def moments(x: torch.Tensor) -> np.ndarray:
+    s = x[:, COMPLEX]
+    return torch.stack([s.abs().mean(1), (s ** 2).mean(1), (s ** 4).mean(1)], 1).numpy()
+
+
+aggregate = LogisticRegression(max_iter=2000).fit(moments(train_x[0]), train_y[0].numpy())
+aggregate_acc = aggregate.score(moments(test["clean"][0]), test["y"][0].numpy())
+energy_gap = float((test["clean"][0][:, COMPLEX] ** 2).mean(1)[test["y"][0] > 0].mean()
+                   - (test["clean"][0][:, COMPLEX] ** 2).mean(1)[test["y"][0] < 0].mean())
+print(f"aggregate of the slab block (means of |x|, x², x⁴): test accuracy {aggregate_acc:.3f}; "
+      f"class gap in mean x² {energy_gap:+.4f}")
 
 # %% [markdown]
 # ## Results
 #
-# **Figure 1.** Final test accuracy per depth on the clean, S-randomized and S^c-randomized test sets, for
-# the main networks and for the control (mean ± s.d. over seeds; the dotted line is chance). Look for the
-# main networks' S-randomized accuracy at 0.5 while their S^c-randomized accuracy stays at the clean level,
-# and for the control's clean accuracy near 1: the slabs were learnable, yet the main networks ignore them.
+# **Figure 1.** Test accuracy of the converged networks per depth on the clean, S-randomized and S^c-randomized
+# test sets, for the main networks and for the control (mean ± s.d. over seeds; the dotted line is chance).
+# Look for the main networks' S-randomized accuracy at 0.5 while their S^c-randomized accuracy stays at the
+# clean level, and for the control's clean accuracy near 1: the slab block was learnable, yet the main networks
+# ignore it.
 
 # %%
-long = final.melt(id_vars=["depth", "run", "seed"], value_vars=["clean", "S-randomized", "Sᶜ-randomized"],
-                  var_name="test set", value_name="accuracy")
+long = final.melt(id_vars=["depth", "run", "seed"], value_vars=TEST_SETS, var_name="test set",
+                  value_name="accuracy")
 fig, axes = gu.subplots(ncols=2, width=5, height=4.2)
 for ax, run in zip(axes, ["main", "control (x₁ permuted in training)"]):
     sns.pointplot(data=long[long.run == run], x="depth", y="accuracy", hue="test set", errorbar="sd",
@@ -274,33 +371,38 @@ for ax, run in zip(axes, ["main", "control (x₁ permuted in training)"]):
     gu.label(ax, "hidden layers (depth)", "test accuracy", run)
 
 # %% [markdown]
-# **Figure 2.** Accuracy on the three test sets during training (main networks, mean over seeds and depths
-# ± s.d.). Look for the S-randomized curve staying near 0.5 throughout: the network never picks up the slabs,
-# neither early nor after the linear coordinate has fitted the training set.
+# **Figure 2.** Held-out accuracies during training, the curves the stopping rule reads (mean ± s.d. over
+# seeds and depths; each depth stops at its own epoch, so late epochs average over fewer depths). Look, in
+# the main networks, for the S-randomized curve staying near 0.5 all the way to the stop, long after the
+# training set is fitted: more training does not make them pick up the slabs. The control shows how long
+# the slabs take to be learned when they are the only signal.
 
 # %%
-curve = history[history.run == "main"].melt(id_vars=["epoch", "depth", "seed"],
-                                             value_vars=["clean", "S-randomized", "Sᶜ-randomized"],
-                                             var_name="test set", value_name="accuracy")
-curve["epoch + 1"] = curve.epoch + 1
-fig, ax = gu.subplots(width=7, height=4)
-sns.lineplot(data=curve, x="epoch + 1", y="accuracy", hue="test set", marker="o", errorbar="sd", ax=ax)
-ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
-ax.set(xscale="log", ylim=(0.3, 1.03))
-gu.label(ax, "epoch + 1 (log scale)", "test accuracy", "Main networks during training")
+curve_long = history.melt(id_vars=["epoch", "depth", "seed", "run"], value_vars=TEST_SETS + ["train"],
+                          var_name="accuracy on", value_name="accuracy")
+curve_long["accuracy on"] = curve_long["accuracy on"].replace(
+    {"train": "training set", **{name: f"held-out, {name}" for name in TEST_SETS}})
+fig, axes = gu.subplots(ncols=2, width=5.5, height=4)
+for ax, run in zip(axes, ["main", "control (x₁ permuted in training)"]):
+    sns.lineplot(data=curve_long[curve_long.run == run], x="epoch", y="accuracy", hue="accuracy on",
+                 errorbar="sd", ax=ax, legend=ax is axes[0])
+    ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+    ax.set(ylim=(0.3, 1.03))
+    gu.label(ax, "epoch", "accuracy", run)
 
 # %% [markdown]
 # **Figure 3.** Two-dimensional slices of the learned functions (seed 0, deepest network): the predicted class
 # over the plane $(x_1, x_2)$, with the other slab coordinates $x_3, \dots, x_d$ fixed at those of one test
-# point of class $+1$ (top) or of class $-1$ (bottom). The shaded bands are the slabs of class $+1$ in $x_2$.
+# point of class $+1$ (top) or of class $-1$ (bottom). The shaded bands are the two slabs of class $+1$ in $x_2$.
 # Orange is "predicts +1", blue "predicts −1". Look for a vertical boundary near $x_1 = 0$ in both rows for the
-# main network (it reads $x_1$; the fixed slabs only shift the threshold a little, which is the small drop on the
-# S^c-randomized set), and for the control a prediction set by the fixed slab coordinates, whatever $x_1$ is.
+# main network (it reads $x_1$), and for the control a prediction set by the fixed slab coordinates, whatever
+# $x_1$ is. In the falsification run both columns should look like the control.
 
 # %%
 grid = torch.linspace(-1.2, 1.2, 161)
 g1, g2 = torch.meshgrid(grid, grid, indexing="xy")
-x_te0, y_te0 = tests["clean"][0], tests["y"][0]
+x_te0, y_te0 = test["clean"][0], test["y"][0]
+centres = -1 + slab_width / 2 + torch.arange(5) * (slab_width + 2 * P.slab_margin)
 fig, axes = gu.subplots(ncols=2, nrows=2, width=4.4, height=3.8)
 for row, cls in enumerate([1.0, -1.0]):
     anchor = x_te0[(y_te0 == cls).nonzero()[0, 0]]
@@ -312,8 +414,8 @@ for row, cls in enumerate([1.0, -1.0]):
         ax = axes[row, col]
         ax.contourf(g1, g2, (out[i] > 0).float().reshape(g1.shape), levels=[-0.5, 0.5, 1.5],
                     colors=["#c6dbef", "#fdd0a2"])
-        for c in torch.linspace(-1, 1, P.slabs)[0::2]:
-            ax.axhspan(c - P.slab_noise, c + P.slab_noise, color="k", alpha=0.12, linewidth=0)
+        for c in centres[[1, 3]]:
+            ax.axhspan(c - slab_width / 2, c + slab_width / 2, color="k", alpha=0.12, linewidth=0)
         ax.axvline(0, color="grey", linestyle=":", linewidth=1)
         gu.label(ax, "x₁ (linear coordinate)", "x₂ (a slab coordinate)",
                  f"{name}; x₃…x_d from class {int(cls):+d}")
@@ -325,8 +427,9 @@ for row, cls in enumerate([1.0, -1.0]):
 # *domino* concatenates a scikit-learn 8×8 digit (64 pixels, the simple half) and an MNIST-1D signal
 # (40 values, the harder half), both of class 0 or both of class 1; each half is standardized. Training pairs
 # are drawn (with replacement) from the two training pools, test pairs from held-out pools. A depth-2 MLP is
-# trained on the dominoes, and a control with the digit half permuted across training pairs; both are tested on
-# clean, S-randomized (digit half permuted) and S^c-randomized (MNIST-1D half permuted) dominoes.
+# trained on the dominoes for a fixed `dom_steps` steps (not to convergence: this is an illustration), and a
+# control with the digit half permuted across training pairs; both are tested on clean, S-randomized (digit
+# half permuted) and S^c-randomized (MNIST-1D half permuted) dominoes.
 
 # %%
 dom = None
@@ -397,43 +500,51 @@ if dom is not None:
 # %% [markdown]
 # ## Verdict
 #
-# The rule was fixed before running (study card 35), on means over seeds for each depth:
+# The rule was committed before the first `cpu` run of this version. Per depth, over the `seeds` converged
+# networks, with $[\ell, h]$ the 95% $t$-interval of the mean S-randomized test accuracy:
 #
-# - **reliance on the simple feature**: S-randomized accuracy ≤ 0.60, S^c-randomized accuracy ≥ clean
-#   accuracy − 0.10, and clean accuracy ≥ 0.95;
-# - **slabs learnable**: the control's clean test accuracy ≥ 0.90;
+# - **reliance on the simple feature**: $h \le 0.60$, mean S^c-randomized accuracy ≥ mean clean accuracy
+#   − 0.10, and mean clean accuracy ≥ 0.95;
+# - **slabs learnable**: the control's mean clean test accuracy ≥ 0.90;
 # - `supported` when both hold for every depth; `contradicted` when, for some depth, the control learns the
-#   slabs and the main network's S-randomized accuracy is ≥ 0.80 (it uses the slabs too); `inconclusive`
-#   otherwise.
+#   slabs and $\ell \ge 0.80$ (the network uses the slabs too); `inconclusive` otherwise.
+# - **check** (the claim is about trained networks): every network, main and control, met the convergence
+#   criterion before `max_epochs`; if any did not, the verdict is `inconclusive` whatever the accuracies say.
 #
-# The dominoes extension is reported beside the verdict; it does not enter the rule.
+# The aggregate baseline and the dominoes extension are reported beside the verdict; they do not enter it.
 
 # %%
-means = final.groupby(["depth", "run"])[["clean", "S-randomized", "Sᶜ-randomized"]].mean()
+means = final.groupby(["depth", "run"])[TEST_SETS].mean()
 statistics, reliance, learnable, uses_slabs = {}, [], [], []
 for depth in P.depths:
     main, ctrl = means.loc[(depth, "main")], means.loc[(depth, "control (x₁ permuted in training)")]
+    lo, hi = gu.t_interval(final[(final.depth == depth) & (final.run == "main")]["S-randomized"].to_numpy())
     statistics.update({
         f"clean_d{depth}": main["clean"],
         f"s_rand_d{depth}": main["S-randomized"],
+        f"s_rand_lo_d{depth}": lo,
+        f"s_rand_hi_d{depth}": hi,
         f"sc_rand_d{depth}": main["Sᶜ-randomized"],
         f"sc_minus_clean_d{depth}": main["Sᶜ-randomized"] - main["clean"],
         f"control_clean_d{depth}": ctrl["clean"],
         f"control_s_rand_d{depth}": ctrl["S-randomized"],
+        f"control_sc_rand_d{depth}": ctrl["Sᶜ-randomized"],
+        f"epochs_d{depth}": stops[depth],
     })
-    reliance.append(gu.all_of(gu.cond(f"s_rand_d{depth}", "<=", 0.60),
+    reliance.append(gu.all_of(gu.cond(f"s_rand_hi_d{depth}", "<=", 0.60),
                               gu.cond(f"sc_minus_clean_d{depth}", ">=", -0.10),
                               gu.cond(f"clean_d{depth}", ">=", 0.95)))
     learnable.append(gu.cond(f"control_clean_d{depth}", ">=", 0.90))
-    uses_slabs.append(gu.all_of(learnable[-1], gu.cond(f"s_rand_d{depth}", ">=", 0.80)))
-main_final = final[final.run == "main"]
+    uses_slabs.append(gu.all_of(learnable[-1], gu.cond(f"s_rand_lo_d{depth}", ">=", 0.80)))
 statistics.update({
-    "max_s_rand": main_final.groupby("depth")["S-randomized"].mean().max(),
-    "min_sc_minus_clean": (main_final.groupby("depth")["Sᶜ-randomized"].mean()
-                           - main_final.groupby("depth")["clean"].mean()).min(),
-    "min_control_clean": means.xs("control (x₁ permuted in training)", level="run")["clean"].min(),
-    "s_rand_ci_low": gu.bootstrap_ci(main_final["S-randomized"].to_numpy())[0],
-    "s_rand_ci_high": gu.bootstrap_ci(main_final["S-randomized"].to_numpy())[1],
+    "max_s_rand_hi": max(statistics[f"s_rand_hi_d{d}"] for d in P.depths),
+    "max_s_rand_lo": max(statistics[f"s_rand_lo_d{d}"] for d in P.depths),
+    "min_sc_minus_clean": min(statistics[f"sc_minus_clean_d{d}"] for d in P.depths),
+    "min_control_clean": min(statistics[f"control_clean_d{d}"] for d in P.depths),
+    "converged_frac": float(final["converged"].mean()),
+    "max_epochs_used": max(stops.values()),
+    "aggregate_acc": aggregate_acc,
+    "slab_energy_gap": energy_gap,
 })
 if dom is not None:
     dm = dom.groupby("run").mean()
@@ -443,34 +554,74 @@ if dom is not None:
         "dominoes_sc_rand": dm.loc["main", "Sᶜ-randomized"],
         "dominoes_control_clean": dm.loc["control (digit permuted in training)", "clean"],
     })
-RULE = gu.rule(supported=gu.all_of(*reliance, *learnable), contradicted=gu.any_of(*uses_slabs))
+RULE = gu.rule(supported=gu.all_of(*reliance, *learnable), contradicted=gu.any_of(*uses_slabs),
+               checks={"all_networks_converged": gu.cond("converged_frac", ">=", 1.0)})
 record = gu.report_verdict(
     chapter="simplicity_bias", params=P, rule=RULE, statistics=statistics, seeds=seed_list,
-    headline=["max_s_rand", "min_sc_minus_clean", "min_control_clean"]
-    + (["dominoes_s_rand", "dominoes_sc_rand"] if dom is not None else []),
+    headline=["max_s_rand_hi", "max_s_rand_lo", "min_sc_minus_clean", "min_control_clean", "converged_frac",
+              "max_epochs_used"],
 )
+
+# %% [markdown]
+# ### Rule history
+#
+# - **Previous rule** (study card 35, chapter before this repair): the same thresholds on *means* over seeds
+#   (S-randomized ≤ 0.60, S^c-randomized ≥ clean − 0.10, clean ≥ 0.95, control clean ≥ 0.90 at every depth for
+#   `supported`; control ≥ 0.90 and S-randomized ≥ 0.80 at some depth for `contradicted`), on the card's LMS
+#   variant (slab centres at −1, −0.5, 0, 0.5, 1 with half-width 0.1, uniform choice of slab), every network
+#   trained for a fixed **8 epochs**, no falsification run, and a percentile bootstrap over the 3 × 3 seed
+#   values reported beside it. Its `cpu` verdict was **supported**: S-randomized accuracy ≤ 0.544 at all
+#   depths, S^c-randomized within 0.046 of clean, control clean accuracy 0.999; 59.5 s.
+# - **Why it was replaced** (review of the dynamics part, section 7): (1) 8 epochs, cut from the card's 30 for
+#   time, favoured the claim — extreme simplicity bias is a statement about the *trained* network, and
+#   logistic-loss training keeps moving after the training set is fitted, so a short budget makes
+#   "S-randomized ≤ 0.60" easier; now every network trains until the convergence criterion above holds.
+#   (2) There was no parameter that removes the cause; `lin_corrupt` now does, and the falsification run uses
+#   it. (3) The card's LMS variant let the control separate the classes by the energy of the slab block
+#   ($\sum_i x_i^2$: class +1 sat at $|x_i| = 1$ two times in three, class −1 at 0.5), so "the control learns
+#   the slabs" proved less than it said; the data now follow the official code's LMS-5, whose slab
+#   probabilities equalize the classes' mean $x_i^2$, and the chapter measures how far a moment aggregate
+#   still goes. (4) The bootstrap over 3 seeds per depth is refused by the library; the rule now reads a
+#   $t$-interval per depth (upper end for `supported`, lower end for `contradicted`) instead of the means alone.
 
 # %% [markdown]
 # ## Faithfulness notes
 #
-# - The LMS-$k$ construction follows the study card's reading of the paper (linear coordinate with margin
-#   $\gamma$, $k$ alternating slabs of half-width $w$ per other coordinate); the paper's exact scaling of the
-#   coordinates and its optimizer settings may differ in detail. The S- and S^c-randomized test sets are the
-#   paper's: a feature group is permuted across test points, which keeps its marginal and breaks its link
-#   to the label.
-# - The control (x₁ permuted in *training*) is the card's, not a table of the paper: the paper argues
-#   learnability by training on the slabs alone in its appendix. Here it shares architecture, data, seeds and
-#   budget with the main run, so it isolates the presence of the linear feature.
-# - Figure 3 fixes the other slab coordinates at a test point, as the card asks. A first draft used a diagonal
-#   slice ($x_2 = \dots = x_d = s$) instead; it is off the data distribution, and there the control predicted
-#   $-1$ near $s = 0$ (a $+1$ slab), a hint that with 49 slab coordinates the control can also separate the
-#   classes by an aggregate such as $\sum_i x_i^2$ (class $+1$ sits at $\pm1$ two times in three) rather than
-#   slab by slab. Either way the control's accuracy comes from the slab coordinates: it falls to chance on the
-#   S^c-randomized test set.
-# - The paper's numbers above are given as approximate values (about 100% / 100% / 50%) because the exact
-#   rows of Table 1 could not be checked offline.
-# - Dominoes: CIFAR is not available offline, so the digits + MNIST-1D pair stands in for MNIST-CIFAR, with
-#   only two classes and small pools (216 training digits at `cpu`, drawn with replacement), a depth-2 network
-#   and a step size of lr/10 (chosen before running, since the standardized 104-dimensional inputs are larger
-#   than LMS's). It is an
-#   illustration beside the verdict, not a test of the paper's image results.
+# - **Data.** The LMS-5 construction follows the official code (`scripts/gendata.py` of
+#   github.com/harshays/simplicitybiaspitfalls, read, not copied): coordinates in $[-1, 1]$, linear and slab
+#   half-gaps 0.1, slab width $(2 - 8m)/5$, class −1 in the centre slab with probability 3/4, and `corrupt_lin`
+#   (here `lin_corrupt`, drawn per point rather than as an exact count). The official code draws the slab
+#   block for the whole data set and then permutes rows; here each coordinate is drawn given the label, which
+#   gives the same distribution. $d = 50$ (49 slab coordinates) as in the card.
+# - **Randomized test sets** are the paper's: a feature group is permuted across test points, which keeps its
+#   marginal and breaks its link to the label. The paper also reports AUCs; only accuracies are used here.
+# - **Training.** SGD with momentum 0.9, lr 0.1, batch 256, logistic loss, PyTorch's default initialization;
+#   the paper's exact optimizer settings and epoch counts were not checked. "Converged" is this chapter's
+#   operational criterion (training set fitted, held-out accuracies unchanged within `tol` when training is
+#   doubled), read on held-out points of the training distribution, never on the test sets. It cannot exclude a
+#   change that would appear only after much longer training (the drift of logistic-loss training toward a
+#   max-margin solution is logarithmically slow); the `gpu` profile allows 300 epochs at the paper's larger
+#   sizes to push further.
+# - **The control** (x₁ permuted in *training*) is the card's, not a table of the paper (the paper argues
+#   learnability by training on the slabs alone). It shares architecture, optimizer, data, seeds and stopping
+#   rule with the main run, and trains at least as long. What it shows: the slab block is learnable by this
+#   network from these points. What it does not show: that the network learns the per-coordinate 5-slab rule
+#   (the paper's "complex feature"), since a smooth aggregate of the block separates the classes too
+#   (`aggregate_acc`); nor that the main network *would* learn the slabs if trained differently.
+# - **Falsification run** (`lin_corrupt` = 0.5): the linear coordinate keeps its marginal but loses all
+#   information about the label in training and test, so S-randomized accuracy should stay at the clean level
+#   and the verdict should be `contradicted`, with the main networks behaving like the control.
+# - **The paper's numbers.** Quoted above is observation (i) of the abstract (from the arXiv full text's
+#   abstract as stored). The exact rows of the paper's Section 4 table could not be read: the stored copies of
+#   the full text (arXiv 2006.07710 pages, a Hugging Face markdown copy, the SPIQA LaTeX and paragraph
+#   extracts, vdocuments) returned only their opening sections, and the official notebook
+#   `01_extremeSB_slab_data.ipynb` holds its results as images. The approximate values (≈ 100% / ≈ 100% /
+#   ≈ 50%) are the card's reading, not a quotation.
+# - **Dominoes**: CIFAR is not available offline, so the digits + MNIST-1D pair stands in for MNIST-CIFAR, with
+#   only two classes and small pools (216 training digits at `cpu`, drawn with replacement), a depth-2 network,
+#   a step size of lr/10 and a fixed number of steps. It is an illustration beside the verdict, not a test of
+#   the paper's image results.
+# - **Not tested**: the paper's other observations — that extreme SB explains non-robustness to small
+#   perturbations (ii), that SB persists when the simple feature is *less* predictive than the complex ones (iii;
+#   `lin_corrupt` between 0 and 0.5 gives the paper's noisy-linear L̂MS data to try it, no rule reads it), and
+#   that ensembles and adversarial training fail to mitigate it (iv).
