@@ -2,24 +2,35 @@
 # jupyter:
 #   genbook:
 #     claim: EK-FAC influence estimates agree with exact inverse-Gauss-Newton influence
-#       about as well as LiSSA at a fraction of its cost, and in a language model the
-#       influence of a fact on a query vanishes when the order of its key phrases is
-#       flipped.
+#       about as well as a converged LiSSA at a fraction of its wall time, and in a
+#       language model a candidate training sequence that states a held-out fact in
+#       the flipped order has near-zero influence on a query for that fact.
+#     'null':
+#       both_orders: true
+#       curvature: none
+#     null_reason: Part A's estimator drops the curvature EK-FAC approximates (influence
+#       from damped gradient dot products), which should lose the accuracy claim, and
+#       Part B's corpus states every training fact in both orders, the exposure under
+#       which a model could learn that flipped statements carry the same fact, so flipped
+#       candidates should no longer have near-zero influence.
 #     paper: Grosse, Bae, Anil, Elhage, Tamkin et al. 2023, arXiv:2308.03296
 #     part: dynamics
 #     profiles:
 #       gpu:
-#         lm_steps: 10000
+#         lissa_depth: 4000
+#         lm_steps: 6000
 #         n_facts: 500
+#         n_heldout: 100
 #         n_loo: 200
 #         n_queries: 100
 #         n_train: 4000
 #         width: 64
 #       smoke:
 #         lissa_depth: 100
-#         lm_steps: 100
+#         lm_steps: 300
 #         loo_steps: 50
 #         n_facts: 20
+#         n_heldout: 10
 #         n_loo: 5
 #         n_queries: 5
 #         n_train: 300
@@ -47,26 +58,35 @@
 # Generalization with Influence Functions*, Anthropic, 2023
 # ([arXiv:2308.03296](https://arxiv.org/abs/2308.03296)).
 #
-# **Claim under test.** (1) The eigenvalue-corrected Kronecker-factored curvature (EK-FAC) approximates
-# the inverse-Hessian-vector products of influence functions about as accurately as the traditional
-# iterative estimator (LiSSA) while being far cheaper. (2) Used on a language model, influence shows how
-# it generalizes; in particular, influence decays to near zero when the order of key phrases is flipped:
-# a training sequence "A relates to B" barely helps a query that asks for A given B.
+# **Claim under test**, in three parts, each reported on its own:
 #
-# **The paper's evidence.** Section 5.1 compares the estimators against the proximal Bregman response
-# function (PBRF), the quantity influence functions linearize, on small models (regression, MNIST,
-# FashionMNIST, CIFAR-10, a small language model): EK-FAC's Pearson correlation with the PBRF is close
-# to LiSSA's on every task (both typically above 0.8, Fig. 4), while "the IHVP computation being orders
-# of magnitude faster" than LiSSA's, which needs many Hessian-vector products per query. Section 5.3.4
-# (Fig. 16 and the table of word-order experiments) trains on synthetic sequences such as "The first
-# President of the Republic of Astrobia was Zorald Pfaff": sequences containing the two key phrases in
-# the query's order are strongly influential, while with the order flipped the influence is close to zero,
-# for the 810M and the 52B models alike.
+# 1. *accuracy*: the eigenvalue-corrected Kronecker-factored curvature (EK-FAC) gives influence
+#    estimates about as accurate as the traditional iterative estimator (LiSSA), once LiSSA has converged;
+# 2. *cost*: its inverse-Hessian-vector products (IHVPs) take a small fraction of LiSSA's wall time;
+# 3. *word order*: for a query about a fact the model has not memorised, a candidate training sequence
+#    that states the fact with its key phrases in the query's order is influential, while one that
+#    states it in the flipped order has near-zero influence.
+#
+# **The paper's words.** The abstract: "EK-FAC achieves similar accuracy to traditional influence
+# function estimators despite the IHVP computation being orders of magnitude faster", and "we identify
+# a surprising limitation: influences decay to near-zero when the order of key phrases is flipped".
+# Influence answers "how would the model's parameters (and hence its outputs) change if a given
+# sequence were *added* to the training set?". The accuracy comparison is made on small models
+# against the proximal Bregman response function (PBRF), the quantity influence functions linearize.
+# The word-order experiments score synthetic candidate sequences, not in the training set, built
+# around a fictional fact (prompt "The first President of the Republic of Astrobia was", completion
+# "Zorald Pfaff") for the paper's 810M and 52B models. The full text was not reachable from this
+# machine (searched: the `pages` and `docs` corpora return only the abstract, via
+# huggingface.co/papers/2308.03296 and anthropic.com); a reader's notes on the paper (GitHub
+# repository wnma3mz/blog_posts, secondary) record that the synthetic sequences are not in the
+# training set and that, in the paper's English/Mandarin ordering experiment, flipping the order cut
+# influence by at least an order of magnitude. No per-figure correlation values could be quoted.
 #
 # **What is scaled down.** Part A uses a 40 → 32 → 10 tanh network on 1000 MNIST-1D points (1642
-# parameters, `cpu`), small enough to form and invert the exact damped Gauss-Newton matrix, which is the
+# parameters, `cpu`), small enough to form and invert the exact damped Gauss-Newton matrix, the
 # curvature all the paper's estimators target; warm-started leave-one-out retraining plays the PBRF.
-# Part B uses a 2-layer causal transformer (d = 64) on a synthetic corpus of 100 three-token facts.
+# Part B pretrains a 2-layer causal transformer (d = 64) on a synthetic corpus of 100 one-order facts
+# plus mentions of every entity, then scores candidate sequences for 20 held-out facts.
 
 # %%
 import math
@@ -93,11 +113,14 @@ n_queries = 20  # test points used as influence queries in Part A
 damping = 1e-3  # damping lambda added to the curvature, the same for every Part A estimator
 weight_decay = 1e-2  # L2 coefficient in the Part A training loss (keeps the curvature positive definite)
 train_steps = 1500  # full-batch Adam steps before the L-BFGS polish (Part A)
-lissa_depth = 1000  # LiSSA recursion depth (Hessian-vector products per query)
+curvature = "ekfac"  # Part A estimator under test: ekfac, kfac (no eigenvalue correction) or none (damping only)
+lissa_depth = 2000  # deepest LiSSA recursion of the depth sweep (Hessian-vector products per query)
 lissa_batch = 100  # minibatch size of each LiSSA Gauss-Newton-vector product
 n_loo = 40  # training points removed and retrained for the ground truth (Part A)
 loo_steps = 600  # warm-started gradient-descent steps of each leave-one-out retraining
-n_facts = 100  # forward-only facts in the Part B corpus
+n_facts = 100  # facts in the Part B training corpus
+n_heldout = 20  # held-out facts of Part B, one query each (never in the training corpus)
+both_orders = False  # Part B corpus: each training fact in one order (False) or in both orders (True)
 lm_steps = 2000  # Adam steps of the Part B transformer
 label_draws = 4  # sampled labels per token for the Part B Fisher statistics
 
@@ -111,11 +134,14 @@ P = gu.check_params(
     damping=gu.Float(gt=0),
     weight_decay=gu.Float(min=0),
     train_steps=gu.Int(min=10),
-    lissa_depth=gu.Int(min=10),
+    curvature=gu.Choice("ekfac", "kfac", "none"),
+    lissa_depth=gu.Int(min=16),
     lissa_batch=gu.Int(min=1),
     n_loo=gu.Int(min=3),
     loo_steps=gu.Int(min=10),
     n_facts=gu.Int(min=4),
+    n_heldout=gu.Int(min=10),
+    both_orders=gu.Bool(),
     lm_steps=gu.Int(min=10),
     label_draws=gu.Int(min=1),
 )
@@ -138,7 +164,8 @@ P
 # $$\mathcal I(z, q) = \nabla_\theta \mathcal L(q)^\top(\mathbf G+\lambda I)^{-1}\nabla_\theta \mathcal L(z)$$
 #
 # the influence of $z$ on $q$: positive when more weight on $z$ makes $q$ more likely. Removing $z$ from $n$
-# training points is $\varepsilon = -1/n$, so it raises the query loss by about $\mathcal I/n$.
+# training points is $\varepsilon = -1/n$, so it raises the query loss by about $\mathcal I/n$; a candidate
+# $z$ that is not in the training set is scored the same way (the paper's "what if it were added").
 #
 # As in the paper, $\mathbf G$ is the Gauss-Newton Hessian (GNH) of the training loss, which for a
 # softmax cross-entropy equals the Fisher $\mathbb E_{x}\,\mathbb E_{\hat y\sim p_\theta(\cdot|x)}[g\,g^\top]$,
@@ -147,13 +174,15 @@ P
 # **EK-FAC.** For a linear layer with input $a$ (with a trailing 1 for the bias) and output gradient $s$,
 # the per-example weight gradient is $s\,a^\top$. K-FAC approximates the layer's block of $\mathbf G$ by
 # $A\otimes S$ with $A = \mathbb E[aa^\top]$, $S = \mathbb E[ss^\top]$. With eigenbases $A = Q_A\Lambda_AQ_A^\top$,
-# $S = Q_S\Lambda_SQ_S^\top$, EK-FAC keeps the Kronecker eigenbasis but refits the eigenvalues to the
-# per-example gradients, $\Lambda^*_{ij} = \mathbb E\big[(Q_S^\top\,g\,Q_A)_{ij}^2\big]$, and then
+# $S = Q_S\Lambda_SQ_S^\top$, K-FAC's eigenvalues are the products $(\Lambda_S)_i(\Lambda_A)_j$; EK-FAC keeps the
+# Kronecker eigenbasis but refits the eigenvalues to the per-example gradients,
+# $\Lambda^*_{ij} = \mathbb E\big[(Q_S^\top\,g\,Q_A)_{ij}^2\big]$ (the *eigenvalue correction*), and then
 #
 # $$(\mathbf G+\lambda I)^{-1}\,\mathrm{vec}(V) \approx Q_S\Big[\frac{Q_S^\top V Q_A}{\Lambda^*+\lambda}\Big]Q_A^\top .$$
 #
 # The code below collects $a$ and $s$ with hooks on every `nn.Linear` it is given, so the same EK-FAC
-# serves the MLP of Part A and the transformer's MLP layers in Part B.
+# serves the MLP of Part A and the transformer's MLP layers in Part B. `eigen_correction=False` swaps
+# $\Lambda^*$ for K-FAC's products (used in Part A only, where each example has one input vector).
 
 # %%
 def layer_io(model: nn.Module, layers: dict[str, nn.Linear], loss_fn) -> tuple[dict, dict]:
@@ -187,26 +216,29 @@ def layer_grads(model: nn.Module, layers: dict[str, nn.Linear], loss_fn) -> dict
 class EKFAC:
     """Eigenvalue-corrected K-FAC for a set of linear layers (Grosse et al. 2023, Sec. 2.2-2.3)."""
 
-    def __init__(self, fisher_batches: list[tuple[dict, dict, torch.Tensor]], n_examples: int):
+    def __init__(self, fisher_batches: list[tuple[dict, dict, torch.Tensor]], n_examples: int,
+                 eigen_correction: bool = True):
         """fisher_batches: (a, s, w) triples from `layer_io` on pseudo-labels (labels drawn from the model,
-        or every label), w the (examples,) weight of each row; weights sum to n_examples overall."""
+        or every label), w the (examples,) weight of each row; weights sum to n_examples overall.
+        eigen_correction=False gives K-FAC (products of the factors' eigenvalues; one token per example)."""
         self.qa, self.qs, self.lam = {}, {}, {}
         for name in fisher_batches[0][0]:
-            A = sum(torch.einsum("nti,ntj,n->ij", a[name], a[name], w) for a, _, w in fisher_batches)
-            S = sum(torch.einsum("nti,ntj,n->ij", s[name], s[name], w) for _, s, w in fisher_batches)
-            self.qa[name] = torch.linalg.eigh(A).eigenvectors
-            self.qs[name] = torch.linalg.eigh(S).eigenvectors
-            # eigenvalue correction: second moments of per-example gradients in the Kronecker eigenbasis
-            self.lam[name] = sum(torch.einsum("n,noi->oi", w, (self.qs[name].T @ torch.einsum(
-                "nto,nti->noi", s[name], a[name]) @ self.qa[name]) ** 2) for a, s, w in fisher_batches) / n_examples
+            A = sum(torch.einsum("nti,ntj,n->ij", a[name], a[name], w) for a, _, w in fisher_batches) / n_examples
+            S = sum(torch.einsum("nti,ntj,n->ij", s[name], s[name], w) for _, s, w in fisher_batches) / n_examples
+            eig_a, self.qa[name] = torch.linalg.eigh(A)
+            eig_s, self.qs[name] = torch.linalg.eigh(S)
+            if eigen_correction:  # second moments of per-example gradients in the Kronecker eigenbasis
+                self.lam[name] = sum(torch.einsum("n,noi->oi", w, (self.qs[name].T @ torch.einsum(
+                    "nto,nti->noi", s[name], a[name]) @ self.qa[name]) ** 2) for a, s, w in fisher_batches) / n_examples
+            else:
+                if any(a[name].shape[1] > 1 for a, _, _ in fisher_batches):
+                    raise ValueError("the K-FAC switch is written for one input vector per example")
+                self.lam[name] = torch.outer(eig_s, eig_a).clamp_min(0)
 
-    def rotate(self, grads: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        return {k: self.qs[k].T @ g @ self.qa[k] for k, g in grads.items()}
-
-    def influence(self, query_grads, train_grads, damping: dict[str, float]) -> torch.Tensor:
-        """I(z, q) for every query (rows) and training example (columns)."""
-        rq, rt = self.rotate(query_grads), self.rotate(train_grads)
-        return sum(torch.einsum("qoi,noi->qn", rq[k] / (self.lam[k] + damping[k]), rt[k]) for k in rq)
+    def ihvp(self, grads: dict[str, torch.Tensor], damping: dict[str, float]) -> dict[str, torch.Tensor]:
+        """(G + λI)⁻¹ applied to every row of `grads`, in the original parameter basis."""
+        return {k: self.qs[k] @ ((self.qs[k].T @ g @ self.qa[k]) / (self.lam[k] + damping[k])) @ self.qa[k].T
+                for k, g in grads.items()}
 
 
 def flat(grads: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -276,18 +308,27 @@ print(f"{n_params} parameters; objective {objective().item():.4f}, gradient norm
       f"train accuracy {train_acc:.3f}, query accuracy {query_acc:.3f}")
 
 # %% [markdown]
-# Per-example gradients of the training and query losses (shared by all estimators, so not timed), and
-# the three estimators, each timed from scratch:
+# Per-example gradients of the training and query losses are shared by all estimators (so not timed);
+# each estimator's IHVPs $u_q$ for all queries are timed from scratch, and the scores $u_q^\top\nabla\mathcal L(z)$
+# for every training point are then formed the same way for all:
 #
 # - **exact**: form $\mathbf G = \frac1n\sum_i\sum_c p_{ic}\,g_{ic}g_{ic}^\top + wI$ from the gradients
 #   $g_{ic}$ of $-\log p(c|x_i)$ for every class $c$ (the expectation over labels done exactly), and solve
 #   $(\mathbf G+\lambda I)\,u_q = \nabla\mathcal L(q)$;
 # - **LiSSA** (Agarwal et al. 2017, the paper's baseline): the recursion
-#   $v \leftarrow \nabla\mathcal L(q) + \big(1-\tfrac{w+\lambda}{\sigma}\big)v - \tfrac1\sigma\mathbf G_Bv$ for
-#   `lissa_depth` steps, $\mathbf G_B v$ a Gauss-Newton-vector product on a random minibatch computed
-#   matrix-free (`jvp` then `vjp`), $\sigma$ above the top eigenvalue (power iteration), and
-#   $u_q = v/\sigma$; all queries run together;
-# - **EK-FAC** as above, with the same exact label expectation for $S$ and $\Lambda^*$.
+#   $v \leftarrow \nabla\mathcal L(q) + \big(1-\tfrac{w+\lambda}{\sigma}\big)v - \tfrac1\sigma\mathbf G_Bv$,
+#   $\mathbf G_B v = \frac1b\sum_{i\in B} J_i^\top(\mathrm{diag}\,p_i - p_ip_i^\top)J_iv$ a Gauss-Newton-vector product on a
+#   random minibatch of `lissa_batch` points, computed matrix-free (for this two-layer network the
+#   Jacobian-vector and vector-Jacobian products are written out as a few batched matrix products, the
+#   fastest form on a CPU, so LiSSA's wall time is not inflated by autodiff overhead); $\sigma$ above the
+#   top eigenvalue (power iteration, run once for all queries), and $u_q = v/\sigma$. Its fixed point is
+#   the exact answer, approached at a rate $1-(w+\lambda)/\sigma$ per step in the flattest directions,
+#   so **the depth is swept**: the estimate is kept, with the wall time so far, at depths 8, 16, 32, …
+#   up to `lissa_depth`;
+# - **EK-FAC** as above, with the same exact label expectation for $A$, $S$ and $\Lambda^*$ (`curvature`
+#   `kfac`: K-FAC's eigenvalues instead; `none`: no curvature, $u_q = \nabla\mathcal L(q)/(w+\lambda)$, the
+#   damped gradient dot product). K-FAC and the no-curvature scores are also computed in every run as
+#   diagnostics, to show what the eigenvalue correction and the curvature each add at this size.
 
 # %%
 def mlp_ce(x, y):
@@ -307,15 +348,12 @@ timings = {}
 t0 = time.perf_counter()
 pseudo_flat = flat(layer_grads(mlp, mlp_layers, mlp_ce(x_rep, y_rep)))
 G = (pseudo_flat * w_rep[:, None]).T @ pseudo_flat / P.n_train + P.weight_decay * torch.eye(n_params, device=device, dtype=dt)
-infl_exact = torch.linalg.solve(G + P.damping * torch.eye(n_params, device=device, dtype=dt), query_flat.T).T @ train_flat.T
+u_exact = torch.linalg.solve(G + P.damping * torch.eye(n_params, device=device, dtype=dt), query_flat.T).T
 timings["exact"] = time.perf_counter() - t0
+infl_exact = u_exact @ train_flat.T
 eig_G = torch.linalg.eigvalsh(G)
-print(f"GNH eigenvalues (with weight decay): {eig_G[0]:.2e} … {eig_G[-1]:.2e}; exact in {timings['exact']:.2f} s")
 
 # %%
-names = [n for n, _ in mlp.named_parameters()]
-
-
 def logits_fn(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """The MLP as a function of its flat parameter vector (weight and bias of each layer, bias last)."""
     w1b = theta[: P.width * 41].view(P.width, 41)
@@ -327,41 +365,101 @@ def logits_fn(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 theta_star = torch.cat([torch.cat([mlp.fc1.weight, mlp.fc1.bias[:, None]], 1).flatten(),
                         torch.cat([mlp.fc2.weight, mlp.fc2.bias[:, None]], 1).flatten()]).detach()
 assert torch.allclose(logits_fn(theta_star, x_q), mlp(x_q))
+W1b, W2b = theta_star[: P.width * 41].view(P.width, 41), theta_star[P.width * 41:].view(10, P.width + 1)
 
 
 def gnh_vp(xb: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
     """Rows of V multiplied by the minibatch Gauss-Newton matrix (1/b) Σ Jᵀ (diag p − ppᵀ) J, matrix-free."""
-    f = lambda th: logits_fn(th, xb)  # noqa: E731
-    out, vjp_fn = vjp(f, theta_star)
-    p = F.softmax(out, dim=1)
-    jv = vmap(lambda v: jvp(f, (theta_star,), (v,))[1])(V)
-    hjv = p * jv - p * (p * jv).sum(-1, keepdim=True)
-    return vmap(vjp_fn)(hjv)[0] / xb.shape[0]
+    x1 = torch.cat([xb, torch.ones_like(xb[:, :1])], 1)  # (b, 41)
+    h = torch.tanh(x1 @ W1b.T)
+    h1, dh = torch.cat([h, torch.ones_like(h[:, :1])], 1), 1 - h**2
+    p = F.softmax(h1 @ W2b.T, dim=1)
+    dW1, dW2 = V[:, : P.width * 41].view(-1, P.width, 41), V[:, P.width * 41:].view(-1, 10, P.width + 1)
+    jv = torch.einsum("bj,qcj->qbc", h1, dW2) + torch.einsum("qbw,cw->qbc", (x1 @ dW1.transpose(1, 2)) * dh, W2b[:, :P.width])
+    hjv = p * jv - p * (p * jv).sum(-1, keepdim=True)  # (diag p − ppᵀ) J v
+    g2 = torch.einsum("qbc,bj->qcj", hjv, h1)
+    g1 = torch.einsum("qbw,bi->qwi", torch.einsum("qbc,cw->qbw", hjv, W2b[:, :P.width]) * dh, x1)
+    return torch.cat([g1.flatten(1), g2.flatten(1)], 1) / xb.shape[0]
 
 
+# instrument check: the matrix-free product on the full batch equals the formed matrix
+probe = torch.randn(3, n_params, generator=torch.Generator().manual_seed(P.seed + 5), dtype=dt).to(device)
+eye_w = P.weight_decay * torch.eye(n_params, device=device, dtype=dt)
+gnh_product_error = ((gnh_vp(x_tr, probe) - probe @ (G - eye_w)).norm() / (probe @ (G - eye_w)).norm()).item()
+
+depths = sorted({2**k for k in range(3, 40) if 2**k < P.lissa_depth} | {P.lissa_depth})
+lissa_u, lissa_t = {}, {}
 t0 = time.perf_counter()
 gen = torch.Generator().manual_seed(P.seed + 1)
 v = torch.randn(n_params, generator=gen, dtype=dt).to(device)
-for _ in range(30):  # power iteration for the top eigenvalue of the full GNH
+for _ in range(30):  # power iteration for the top eigenvalue of the full GNH, once for all queries
     v = gnh_vp(x_tr, v[None])[0]
     top = v.norm().item()
     v = v / top
 sigma = 1.5 * top + P.weight_decay + P.damping
 shrink = 1 - (P.weight_decay + P.damping) / sigma
 vq = query_flat.clone()
-for _ in gu.progress(range(P.lissa_depth), desc="LiSSA"):
+for d in gu.progress(range(1, P.lissa_depth + 1), desc="LiSSA"):
     batch = torch.randint(P.n_train, (P.lissa_batch,), generator=gen).to(device)
     vq = query_flat + shrink * vq - gnh_vp(x_tr[batch], vq) / sigma
-infl_lissa = (vq / sigma) @ train_flat.T
-timings["LiSSA"] = time.perf_counter() - t0
+    if d in depths:
+        lissa_t[d] = time.perf_counter() - t0
+        lissa_u[d] = vq / sigma
+timings["LiSSA"] = lissa_t[P.lissa_depth]
 
-# EK-FAC
-t0 = time.perf_counter()
-ekfac = EKFAC([(*layer_io(mlp, mlp_layers, mlp_ce(x_rep, y_rep)), w_rep)], P.n_train)
+# the estimator under test, timed
+est_name = {"ekfac": "EK-FAC", "kfac": "K-FAC", "none": "no curvature"}[P.curvature]
 lam = {k: P.weight_decay + P.damping for k in mlp_layers}
-infl_ekfac = ekfac.influence(query_g, train_g, lam)
-timings["EK-FAC"] = time.perf_counter() - t0
-print({k: f"{v:.3f} s" for k, v in timings.items()})
+t0 = time.perf_counter()
+if P.curvature == "none":
+    u_est = query_flat / (P.weight_decay + P.damping)
+else:
+    ekfac = EKFAC([(*layer_io(mlp, mlp_layers, mlp_ce(x_rep, y_rep)), w_rep)], P.n_train, P.curvature == "ekfac")
+    u_est = flat(ekfac.ihvp(query_g, lam))
+timings[est_name] = time.perf_counter() - t0
+# diagnostics in every run: the other two approximate estimators (untimed)
+diag_u = {"EK-FAC": EKFAC([(*layer_io(mlp, mlp_layers, mlp_ce(x_rep, y_rep)), w_rep)], P.n_train, True),
+          "K-FAC": EKFAC([(*layer_io(mlp, mlp_layers, mlp_ce(x_rep, y_rep)), w_rep)], P.n_train, False)}
+diag_u = {k: flat(e.ihvp(query_g, lam)) for k, e in diag_u.items()}
+diag_u["no curvature"] = query_flat / (P.weight_decay + P.damping)
+print({k: f"{v:.3f} s" for k, v in timings.items()}, f"top GNH eigenvalue {eig_G[-1]:.3g}, sigma {sigma:.3g}, "
+      f"slowest LiSSA contraction per step {shrink:.5f}; matrix-free product error {gnh_product_error:.1e}")
+
+
+def spearman_rows(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
+    return np.array([sps.spearmanr(x, y).statistic for x, y in zip(a.cpu().numpy(), b.cpu().numpy())])
+
+
+def pearson_rows(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
+    return np.array([sps.pearsonr(x, y).statistic for x, y in zip(a.cpu().numpy(), b.cpu().numpy())])
+
+
+infl_lissa_d = {d: u @ train_flat.T for d, u in lissa_u.items()}
+estimates = {est_name: u_est @ train_flat.T, "LiSSA": infl_lissa_d[P.lissa_depth]}
+rho = {k: spearman_rows(v, infl_exact) for k, v in estimates.items()}
+r = {k: pearson_rows(v, infl_exact) for k, v in estimates.items()}
+rho_diag = {k: float(np.median(spearman_rows(u @ train_flat.T, infl_exact))) for k, u in diag_u.items()}
+sweep = pd.DataFrame([{"depth": d, "seconds": lissa_t[d], "median Spearman ρ with exact": np.median(spearman_rows(v, infl_exact)),
+                       "IHVP relative error": ((lissa_u[d] - u_exact).norm(dim=1) / u_exact.norm(dim=1)).median().item()}
+                      for d, v in infl_lissa_d.items()])
+print(sweep.round(4).to_string(index=False))
+print("median Spearman ρ with exact, all approximate estimators:", {k: round(v, 4) for k, v in rho_diag.items()})
+rho_sweep = sweep["median Spearman ρ with exact"]
+# LiSSA's depth to convergence, measured: the first depth whose ρ is within 0.02 of the final one,
+# and, as a diagnostic, the first depth that reaches the estimator's own accuracy (full depth if none)
+depth_converged = int(sweep["depth"][(rho_sweep - rho_sweep.iloc[-1]).abs() <= 0.02].iloc[0])
+reach = sweep[rho_sweep >= np.median(rho[est_name])]
+depth_equal = int(reach["depth"].iloc[0] if len(reach) else P.lissa_depth)
+# cost in per-example network passes (a jvp, a vjp or a backward pass through one example is one pass;
+# forward passes, which every estimator needs, and the shared query and training gradients not counted):
+# LiSSA = 30 power-iteration products on the full batch + depth x queries x minibatch products;
+# EK-FAC and K-FAC = one backward pass per example and label to fit the factors; no curvature = nothing
+lissa_passes = lambda d: 2 * 30 * P.n_train + 2 * d * P.n_queries * P.lissa_batch  # noqa: E731
+est_passes = 0 if P.curvature == "none" else 10 * P.n_train
+wall_at = dict(zip(sweep["depth"], sweep["seconds"]))
+print(f"LiSSA converged at depth {depth_converged} ({lissa_passes(depth_converged)} passes, {wall_at[depth_converged]:.3f} s) "
+      f"and reached {est_name}'s accuracy at depth {depth_equal}; {est_name}: {est_passes} passes, {timings[est_name]:.3f} s. "
+      f"Wall-time ratio {timings[est_name] / wall_at[depth_converged]:.3g} (this run, not recorded: it varies between runs)")
 
 # %% [markdown]
 # **Ground truth beyond the linearization.** For `n_loo` training points spread over the ranks of the exact
@@ -395,41 +493,42 @@ print(f"final gradient norm of the control copy: {g[-1].norm():.2e}")
 # ## Results, Part A
 #
 # **Figure 1.** Each estimator against the exact influence of every training point on one query (query 0),
-# with Spearman's ρ in the title. Look for EK-FAC's points on the diagonal about as tightly as LiSSA's.
+# with Spearman's ρ in the title (LiSSA at full depth, then the three approximate estimators, whichever
+# `curvature` the verdict reads). Look for EK-FAC's points on the diagonal about as tightly as LiSSA's,
+# for K-FAC to show what the eigenvalue correction adds, and for the no-curvature panel to show how much
+# worse ignoring the curvature is.
 
 # %%
-def spearman_rows(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
-    return np.array([sps.spearmanr(x, y).statistic for x, y in zip(a.cpu().numpy(), b.cpu().numpy())])
-
-
-def pearson_rows(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
-    return np.array([sps.pearsonr(x, y).statistic for x, y in zip(a.cpu().numpy(), b.cpu().numpy())])
-
-
-estimates = {"EK-FAC": infl_ekfac, "LiSSA": infl_lissa}
-rho = {k: spearman_rows(v, infl_exact) for k, v in estimates.items()}
-r = {k: pearson_rows(v, infl_exact) for k, v in estimates.items()}
-fig, axes = gu.subplots(ncols=2, width=4.3, height=4.2)
+panels = {"LiSSA": estimates["LiSSA"][0], **{k: (u[0] @ train_flat.T) for k, u in diag_u.items()}}
+fig, axes = gu.subplots(ncols=4, width=3.6, height=3.7)
 ex0 = infl_exact[0].cpu().numpy()
-for ax, (name, est) in zip(axes, estimates.items()):
-    sns.scatterplot(x=ex0, y=est[0].cpu().numpy(), s=10, alpha=0.6, ax=ax, color="C0" if name == "EK-FAC" else "C1")
+for ax, (name, est), c in zip(axes, panels.items(), ["C1", "C0", "C3", "C2"]):
+    est0 = est.cpu().numpy()
+    sns.scatterplot(x=ex0, y=est0, s=10, alpha=0.6, ax=ax, color=c)
     lim = [ex0.min(), ex0.max()]
     ax.plot(lim, lim, color="grey", linestyle=":", linewidth=1)
-    gu.label(ax, "exact influence I(z, q₀)", f"{name} influence", f"{name}: ρ = {rho[name][0]:.3f}")
+    gu.label(ax, "exact influence I(z, q₀)", f"{name} influence", f"{name}: ρ = {sps.spearmanr(ex0, est0).statistic:.3f}")
 
 # %% [markdown]
-# **Figure 2.** Spearman correlation with the exact influence, one dot per query, and the wall time of each
-# estimator for all queries. Look for EK-FAC's correlations near LiSSA's and its time far below LiSSA's.
+# **Figure 2.** Left: LiSSA's depth sweep, the median Spearman ρ with the exact influence against the wall
+# time spent (power iteration included), with the approximate estimator's ρ and time as a star. Look for
+# LiSSA's curve to flatten (converged) before the comparison is read, and for where it crosses the
+# star's height: that is LiSSA's cost at equal accuracy (the rule reads its cost to convergence).
+# Right: ρ per query for each estimator.
 
 # %%
 corr_df = pd.concat([pd.DataFrame({"estimator": k, "Spearman ρ with exact": v}) for k, v in rho.items()])
-fig, axes = gu.subplots(ncols=2, width=4.3, height=3.8)
-sns.stripplot(data=corr_df, x="estimator", y="Spearman ρ with exact", hue="estimator", ax=axes[0], legend=False)
-gu.label(axes[0], "estimator", "Spearman ρ with exact", "Accuracy per query")
-time_df = pd.DataFrame({"estimator": list(timings), "seconds": list(timings.values())})
-sns.barplot(data=time_df, x="estimator", y="seconds", hue="estimator", ax=axes[1], legend=False)
-axes[1].set_yscale("log")
-gu.label(axes[1], "estimator", "wall time for all queries (s, log)", "Cost")
+fig, axes = gu.subplots(ncols=2, width=4.6, height=3.9)
+sns.lineplot(data=sweep, x="seconds", y="median Spearman ρ with exact", marker="o", ax=axes[0], color="C1", label="LiSSA")
+for _, row in sweep.iterrows():
+    axes[0].annotate(str(int(row["depth"])), (row["seconds"], row["median Spearman ρ with exact"]), fontsize=7,
+                     textcoords="offset points", xytext=(3, -9))
+axes[0].scatter([timings[est_name]], [np.median(rho[est_name])], marker="*", s=160, color="C0", label=est_name, zorder=3)
+axes[0].set_xscale("log")
+axes[0].legend()
+gu.label(axes[0], "wall time for all queries (s, log; labels: LiSSA depth)", "median Spearman ρ with exact", "Accuracy against cost")
+sns.stripplot(data=corr_df, x="estimator", y="Spearman ρ with exact", hue="estimator", ax=axes[1], legend=False)
+gu.label(axes[1], "estimator", "Spearman ρ with exact", "Accuracy per query")
 
 # %% [markdown]
 # **Figure 3.** The change of query 0's loss when a point is removed and the network retrained, against
@@ -438,7 +537,7 @@ gu.label(axes[1], "estimator", "wall time for all queries (s, log)", "Cost")
 
 # %%
 loo_rows = []
-for name, est in {"exact": infl_exact, **estimates}.items():
+for name, est in {"exact": infl_exact, est_name: estimates[est_name], "LiSSA": estimates["LiSSA"]}.items():
     pred = (est[0, loo_idx] / P.n_train).cpu().numpy()
     loo_rows += [{"estimator": name, "predicted ΔL": p_, "retrained ΔL": d_} for p_, d_ in zip(pred, delta_loo)]
 loo_df = pd.DataFrame(loo_rows)
@@ -453,35 +552,58 @@ gu.label(ax, "predicted change of query loss, I/n", "change after leave-one-out 
 # %% [markdown]
 # ## Part B: word order in a tiny language model
 #
-# The corpus holds `n_facts` forward-only facts "BOS $A_i$ r $B_i$", each with its own tokens, and
-# `n_facts`/2 *bridge* facts "BOS $C_j$ r $D_j$" that also appear flipped, "BOS $D_j$ r′ $C_j$", so the model
-# learns what the reversed relation r′ asks for; plus `n_facts` filler sequences of random filler tokens.
-# A 2-layer causal transformer (d = 64, 4 heads, MLP width 256) is trained by Adam on the next-token loss
-# summed over each sequence.
+# The paper asks how adding a candidate sequence would change a query that the model has *not*
+# memorised. The miniature keeps that shape:
 #
-# Queries for fact $i$: forward "BOS $A_i$ r" → $B_i$ and flipped "BOS $B_i$ r′" → $A_i$, the loss being
-# that of the completion token only. Influence is computed with EK-FAC over the MLP layers (the paper's
-# choice), labels sampled from the model for the Fisher statistics, and damping $0.1\times$ the mean
-# eigenvalue of each layer (the paper's heuristic). We compare the influence of the sequence holding
-# fact $i$ on its forward query, on its flipped query, and the influence of the other facts' sequences
-# on fact $i$'s forward query (the unrelated baseline).
+# - **pretraining corpus**: `n_facts` facts between entity tokens, each stated in one order, half as
+#   "BOS $A_i$ r $B_i$" and half as "BOS $B_i$ r′ $A_i$" (r′ the reversed relation, so both relation tokens
+#   are known); plus two *mentions* of every entity, "BOS $E$ f f" and "BOS f f $E$" with random filler
+#   tokens f, so that every entity token, including those of the held-out facts, is a known token (as
+#   "Zorald" and "Pfaff" are known sub-word tokens to the paper's models). With `both_orders` every fact
+#   is stated in both orders instead.
+# - **held-out facts** $j$ = 1 … `n_heldout`: their entities are mentioned but the facts never appear.
+#   Query: "BOS $A_j$ r" → $B_j$, the loss being that of the completion token only.
+# - **candidates** (not in the corpus), scored against every query: *same order* "BOS $A_j$ r $B_j$" and
+#   *flipped order* "BOS $B_j$ r′ $A_j$", the same fact with its key phrases in the other order. The loss
+#   of a candidate is its full next-token loss, as for a training sequence.
+#
+# A 2-layer causal transformer (d = 64, 4 heads, MLP width 256) is trained by AdamW on the summed
+# next-token loss. Influence is computed with EK-FAC over the MLP layers (the paper's choice), labels
+# sampled from the model for the Fisher statistics, and damping $0.1\times$ the mean eigenvalue of each
+# layer (the paper's heuristic). For query $j$, the *excess influence* of a candidate type is the
+# influence of fact $j$'s own candidate minus the mean influence of the other held-out facts' candidates
+# of the same type on the same query, which removes what any sequence of that shape does (for example,
+# shifting the relation tokens' statistics).
 
 # %%
-nf, nb, n_fill_tok = P.n_facts, max(2, P.n_facts // 2), 20
+nf, nh, n_fill = P.n_facts, P.n_heldout, 20
 BOS, REL, INV = 0, 1, 2
-tok_A, tok_B = 3 + torch.arange(nf), 3 + nf + torch.arange(nf)
-tok_C, tok_D = 3 + 2 * nf + torch.arange(nb), 3 + 2 * nf + nb + torch.arange(nb)
-tok_fill = 3 + 2 * nf + 2 * nb + torch.arange(n_fill_tok)
-vocab = int(tok_fill[-1]) + 1
+tok_fill = 3 + torch.arange(n_fill)
+ent = 3 + n_fill + torch.arange(2 * (nf + nh))
+tok_A, tok_B = ent[:nf], ent[nf:2 * nf]  # training facts
+hA, hB = ent[2 * nf:2 * nf + nh], ent[2 * nf + nh:]  # held-out facts
+vocab = int(ent[-1]) + 1
 gen_b = torch.Generator().manual_seed(P.seed + 2)
-col = lambda *cols: torch.stack([torch.as_tensor(c).expand(len(cols[1])) if torch.as_tensor(c).dim() == 0  # noqa: E731
-                                 else c for c in cols], 1)
-facts = col(BOS, tok_A, REL, tok_B)
-bridges = torch.cat([col(BOS, tok_C, REL, tok_D), col(BOS, tok_D, INV, tok_C)])
-fillers = torch.cat([torch.full((nf, 1), BOS), tok_fill[torch.randint(n_fill_tok, (nf, 3), generator=gen_b)]], 1)
-corpus = torch.cat([facts, bridges, fillers]).to(device)
-q_fwd, q_flip = col(BOS, tok_A, REL, tok_B).to(device), col(BOS, tok_B, INV, tok_A).to(device)
-print(f"vocabulary {vocab}, corpus {tuple(corpus.shape)}")
+
+
+def col(*cols):
+    """Stack token columns into sequences; an int column is broadcast."""
+    n = max(len(c) for c in cols if torch.is_tensor(c))
+    return torch.stack([c if torch.is_tensor(c) else torch.full((n,), c) for c in cols], 1)
+
+
+fwd_facts, inv_facts = col(BOS, tok_A, REL, tok_B), col(BOS, tok_B, INV, tok_A)
+if P.both_orders:
+    facts = torch.cat([fwd_facts, inv_facts])
+else:
+    facts = torch.cat([fwd_facts[0::2], inv_facts[1::2]])  # each fact in one order
+fill = lambda k: tok_fill[torch.randint(n_fill, (len(ent), k), generator=gen_b)]  # noqa: E731
+mentions = torch.cat([torch.cat([torch.full((len(ent), 1), BOS), ent[:, None], fill(2)], 1),
+                      torch.cat([torch.full((len(ent), 1), BOS), fill(2), ent[:, None]], 1)])
+corpus = torch.cat([facts, mentions]).to(device)
+queries = col(BOS, hA, REL, hB).to(device)  # the last token is the completion
+cand_same, cand_flip = col(BOS, hA, REL, hB).to(device), col(BOS, hB, INV, hA).to(device)
+print(f"vocabulary {vocab}, corpus {tuple(corpus.shape)} ({len(facts)} fact sequences), {nh} held-out queries")
 
 
 class Block(nn.Module):
@@ -513,12 +635,12 @@ class TinyLM(nn.Module):
         return self.head(self.ln(x))
 
 
-def seq_loss(tokens, completion_only=False):
-    """Per-sequence next-token loss, summed over positions (or the last token only for queries)."""
+def seq_loss(tokens, positions=None):
+    """Per-sequence next-token loss summed over the predicted positions (1, 2, 3), or only over `positions`."""
     def fn(m):
         logits = m(tokens[:, :-1])
         ce = F.cross_entropy(logits.flatten(0, 1), tokens[:, 1:].flatten(), reduction="none").view(len(tokens), -1)
-        return ce[:, -1] if completion_only else ce.sum(1)
+        return ce[:, [p - 1 for p in (positions or (1, 2, 3))]].sum(1)
     return fn
 
 
@@ -532,16 +654,17 @@ for _ in gu.progress(range(P.lm_steps), desc="train transformer"):
     opt.step()
     sched.step()
 lm.eval()
+facts = facts.to(device)
 with torch.no_grad():
-    acc_fwd = (lm(q_fwd[:, :-1])[:, -1].argmax(1) == q_fwd[:, -1]).float().mean().item()
-    acc_flip = (lm(q_flip[:, :-1])[:, -1].argmax(1) == q_flip[:, -1]).float().mean().item()
-    acc_bridge = (lm(bridges[:, :-1].to(device))[:, -1].argmax(1) == bridges[:, -1].to(device)).float().mean().item()
-print(f"completion accuracy: forward {acc_fwd:.2f}, flipped {acc_flip:.2f}, bridge facts {acc_bridge:.2f}")
+    acc_facts = (lm(facts[:, :-1])[:, -1].argmax(1) == facts[:, -1]).float().mean().item()
+    q_logits = lm(queries[:, :-1])[:, -1]
+    acc_heldout = (q_logits.argmax(1) == queries[:, -1]).float().mean().item()
+    loss_heldout = F.cross_entropy(q_logits, queries[:, -1]).item()
+print(f"completion accuracy on training facts {acc_facts:.2f}; held-out queries: accuracy {acc_heldout:.2f}, "
+      f"loss {loss_heldout:.2f} nats (log of the entity count: {math.log(len(ent)):.2f})")
 
 # %%
 lm_layers = {f"block{i}.{k}": getattr(b, k) for i, b in enumerate(lm.blocks) for k in ("fc_in", "fc_out")}
-
-
 fisher_batches = []
 for d in range(P.label_draws):  # replace every target token by a sample from the model's prediction
     g_ = torch.Generator().manual_seed(P.seed + 100 + d)
@@ -553,145 +676,218 @@ for d in range(P.label_draws):  # replace every target token by a sample from th
                            torch.full((len(corpus),), 1.0 / P.label_draws, device=device)))
 ek_lm = EKFAC(fisher_batches, len(corpus))
 lm_damp = {k: 0.1 * v.mean().item() for k, v in ek_lm.lam.items()}
-fact_g = layer_grads(lm, lm_layers, seq_loss(corpus[:nf]))
-fwd_g = layer_grads(lm, lm_layers, seq_loss(q_fwd, completion_only=True))
-flip_g = layer_grads(lm, lm_layers, seq_loss(q_flip, completion_only=True))
-infl_fwd = ek_lm.influence(fwd_g, fact_g, lm_damp).detach().cpu().numpy()  # (query fact, training fact)
-infl_flip = ek_lm.influence(flip_g, fact_g, lm_damp).detach().cpu().numpy()
-# diagnostic: the same influence with only the relation token's loss, -log p(B_i | BOS A_i r), of each fact
-fact_rel_g = layer_grads(lm, lm_layers, seq_loss(corpus[:nf], completion_only=True))
-rel_fwd = np.diag(ek_lm.influence(fwd_g, fact_rel_g, lm_damp).detach().cpu().numpy())
-rel_flip = np.diag(ek_lm.influence(flip_g, fact_rel_g, lm_damp).detach().cpu().numpy())
-diag = np.eye(nf, dtype=bool)
-forward_i, flipped_i, unrelated_i = infl_fwd[diag], infl_flip[diag], infl_fwd[~diag]
-print(f"mean influence: matching forward {forward_i.mean():.3g}, flipped {flipped_i.mean():.3g}, "
-      f"unrelated {unrelated_i.mean():.3g} (s.d. {unrelated_i.std():.3g}); relation token only: "
-      f"forward {rel_fwd.mean():.3g}, flipped {rel_flip.mean():.3g}")
+u_q = flat(ek_lm.ihvp(layer_grads(lm, lm_layers, seq_loss(queries, positions=(3,))), lm_damp))
+
+
+def influence_on_queries(cands, positions=None) -> np.ndarray:
+    """(query, candidate) influence matrix of the candidates' loss (all positions, or only `positions`)."""
+    return (u_q @ flat(layer_grads(lm, lm_layers, seq_loss(cands, positions))).T).detach().cpu().numpy()
+
+
+def excess(M: np.ndarray) -> np.ndarray:
+    """Per query j: influence of fact j's own candidate minus the mean over the other facts' candidates."""
+    off = (M.sum(1) - np.diag(M)) / (len(M) - 1)
+    return np.diag(M) - off
+
+
+I_same, I_flip = influence_on_queries(cand_same), influence_on_queries(cand_flip)
+ex_same, ex_flip = excess(I_same), excess(I_flip)
+# diagnostic: each predicted position of the candidates on its own (they add up to the full loss)
+token_rows = []
+for kind, cands, labels in [("same order", cand_same, ["A_j after BOS", "r after A_j", "B_j after A_j r"]),
+                            ("flipped order", cand_flip, ["B_j after BOS", "r′ after B_j", "A_j after B_j r′"])]:
+    for pos, lab in zip((1, 2, 3), labels):
+        token_rows.append({"candidate": kind, "predicted token": lab,
+                           "excess influence / same-order mean": excess(influence_on_queries(cands, (pos,))).mean() / ex_same.mean()})
+token_df = pd.DataFrame(token_rows)
+pair = np.stack([ex_flip, ex_same], 1)
+flip_ratio = float(ex_flip.mean() / ex_same.mean())
+flip_lo, flip_hi = gu.bootstrap_ci(pair, lambda x: x[:, 0].mean() / x[:, 1].mean(), seed=P.seed)
+same_lo, same_hi = gu.bootstrap_ci(ex_same, seed=P.seed)
+print(f"excess influence: same order {ex_same.mean():.3g} (95% CI {same_lo:.3g} to {same_hi:.3g}), flipped "
+      f"{ex_flip.mean():.3g}; flipped / same = {flip_ratio:.3f} (95% CI {flip_lo:.3f} to {flip_hi:.3f})")
+print(token_df.round(4).to_string(index=False))
 
 # %% [markdown]
 # ## Results, Part B
 #
-# **Figure 4.** Influence of the sequence "BOS $A_i$ r $B_i$" on its own forward query, on its own flipped
-# query, and of the other facts' sequences on the forward query (mean with 95% bootstrap interval; dots
-# are single pairs). Look for a tall forward bar and a flipped bar at the height of the unrelated one.
-# The two right-hand bars repeat the matching pairs with only the relation token's loss of the training
-# sequence (dropping the loss of predicting $A_i$ after BOS), a diagnostic that does not enter the verdict.
+# **Figure 4.** Left: excess influence of each held-out fact's own candidate on its query, divided by the
+# mean same-order excess (dots are queries; bars are means with 95% bootstrap intervals over queries).
+# Look for a flipped bar near zero, next to a same-order bar at one. Right: the same ratio split over
+# the three predicted tokens of each candidate (a diagnostic, not in the rule): which part of a
+# candidate carries its influence.
 
 # %%
-rng_plot = np.random.default_rng(P.seed)
-unrel_show = rng_plot.choice(unrelated_i, size=min(len(unrelated_i), 3 * nf), replace=False)
-bars = pd.concat([pd.DataFrame({"pair": "matching, forward query", "influence": forward_i}),
-                  pd.DataFrame({"pair": "matching, flipped query", "influence": flipped_i}),
-                  pd.DataFrame({"pair": "unrelated fact, forward query", "influence": unrel_show}),
-                  pd.DataFrame({"pair": "matching, forward query\n(relation token only)", "influence": rel_fwd}),
-                  pd.DataFrame({"pair": "matching, flipped query\n(relation token only)", "influence": rel_flip})])
-bars["pair"] = bars["pair"].str.replace(", ", ",\n", n=1, regex=False)
-fig, ax = gu.subplots(width=10, height=4.5)
-sns.barplot(data=bars, x="pair", y="influence", hue="pair", errorbar=("ci", 95), seed=P.seed, ax=ax, alpha=0.6, legend=False)
-sns.stripplot(data=bars, x="pair", y="influence", color="k", size=2, alpha=0.4, ax=ax)
-ax.axhline(0, color="grey", linewidth=1)
-ax.set_yscale("symlog", linthresh=1e-4)
-gu.label(ax, "training sequence and query", "influence I(z, q) (symmetric log scale)", "Word order: influence of a fact on its queries")
+norm = ex_same.mean()
+bars = pd.concat([pd.DataFrame({"candidate": "same order\nBOS A_j r B_j", "relative excess influence": ex_same / norm}),
+                  pd.DataFrame({"candidate": "flipped order\nBOS B_j r′ A_j", "relative excess influence": ex_flip / norm})])
+fig, axes = gu.subplots(ncols=2, width=5.0, height=4.2)
+sns.barplot(data=bars, x="candidate", y="relative excess influence", hue="candidate", errorbar=("ci", 95), seed=P.seed,
+            ax=axes[0], alpha=0.6, legend=False)
+sns.stripplot(data=bars, x="candidate", y="relative excess influence", color="k", size=3, alpha=0.5, ax=axes[0])
+axes[0].axhline(0, color="grey", linewidth=1)
+gu.label(axes[0], "candidate sequence for held-out fact j", "excess influence on query j / same-order mean",
+         f"Word order: flipped / same = {flip_ratio:.3f}")
+sns.barplot(data=token_df, y="predicted token", x="excess influence / same-order mean", hue="candidate", ax=axes[1])
+axes[1].axvline(0, color="grey", linewidth=1)
+gu.label(axes[1], "excess influence / same-order mean", "predicted token of the candidate", "Which tokens carry it")
 
 # %% [markdown]
 # ## Verdict
 #
-# The rule was fixed before running (study card 17):
+# The rule (fixed before the `cpu` run of this design) reads three sub-claims, each from measurements
+# that could come out either way, and reports each one:
 #
-# - **accuracy**: the median over queries of Spearman(EK-FAC, exact) ≥ 0.7 and ≥ 0.8 × the median
-#   Spearman(LiSSA, exact);
-# - **cost**: EK-FAC's cost for all queries ≤ 0.5 × LiSSA's, counted in per-example network passes (the
-#   card asked for wall time; wall time is shown in Figure 2 but is not reproducible run to run, and the
-#   verdict must be);
-# - **word order**: the mean influence on the matching forward query ≥ 5 × the absolute mean on the flipped
-#   query, and the flipped mean within 2 standard deviations of the unrelated pairs' mean
-#   (`flip_vs_unrelated_z` = (flipped mean − unrelated mean) / unrelated s.d.);
-# - `supported` when all three hold; `contradicted` when the median Spearman(EK-FAC, exact) < 0.4 or the
-#   flipped influence is as large as the forward one; `inconclusive` otherwise.
+# - **accuracy**: `supported` when the median over queries of Spearman(EK-FAC, exact) ≥ 0.7 and ≥ 0.8 × the
+#   median Spearman(LiSSA at full depth, exact); `contradicted` when it is < 0.4 or < 0.6 × LiSSA's (the
+#   estimator read is the one `curvature` names: EK-FAC in the main run);
+# - **cost** (measured): EK-FAC's cost for all queries' IHVPs (fitting its factors included) over LiSSA's
+#   cost to convergence, at the first depth of its sweep whose median ρ is within 0.02 of the final one
+#   (power iteration included): the two estimators at the settings whose accuracies the first sub-claim
+#   compares. LiSSA's depth is measured, so the ratio depends on the curvature and can fail (a
+#   well-conditioned problem lets LiSSA converge in a few steps). Cost is counted in per-example network
+#   passes rather than seconds because the book requires the same numbers from the same seed and wall
+#   time differs from run to run; the wall times are printed and drawn in Figure 2. `supported` when
+#   ≤ 0.1 (the least that "orders of magnitude faster" can mean), `contradicted` when ≥ 1 (not cheaper at
+#   all). LiSSA's cost to reach EK-FAC's own accuracy is reported beside it (`cost_ratio_equal_accuracy`);
+# - **word order**: flipped / same-order mean excess influence, with a 95% bootstrap interval over the
+#   held-out queries. "Near zero" is read as below a tenth of the same-order influence: `supported` when
+#   the interval's upper end is ≤ 0.1, `contradicted` when its lower end is > 0.1.
 #
-# Agreement with leave-one-out retraining, the exact estimator's own cost, and the models' accuracies are
-# reported beside the verdict; they do not enter the rule.
+# The chapter is `supported` when all three are, `contradicted` when any one is, `inconclusive`
+# otherwise. **Instrument checks** (a failing one makes the verdict inconclusive): LiSSA has converged
+# (its median ρ moved by at most 0.02 over the last doubling of depth), so EK-FAC is compared with a
+# finished control; LiSSA's matrix-free product equals the formed Gauss-Newton matrix (relative error
+# < 1e-8); the MLP sits at a stationary point; the transformer learned its training facts
+# (completion accuracy ≥ 0.9); the held-out queries are not memorised (loss ≥ 1 nat, true by
+# construction: those facts are not in the corpus); the same-order candidate's excess influence is
+# positive (its interval above 0), nearly true by construction since it contains the query's own loss.
+# Leave-one-out agreement, Pearson correlations, the no-curvature baseline and the exact solve's time are
+# reported beside the verdict and do not enter the rule, as do the K-FAC and no-curvature correlations.
 
 # %%
-# Wall time varies from run to run, so the rule uses a deterministic cost: per-example network passes
-# (a Gauss-Newton-vector product is a jvp plus a vjp, two passes per example; EK-FAC needs one backward
-# pass per example and label). Shared query and training gradients are not counted for either.
-passes = {"LiSSA": 2 * P.n_queries * (30 * P.n_train + P.lissa_depth * P.lissa_batch), "EK-FAC": 10 * P.n_train}
-print("wall time (s, varies between runs):", {k: round(v, 3) for k, v in timings.items()}, "passes:", passes)
+from genutils.verdict import decide
+
 statistics = {
-    "rho_ekfac_exact": float(np.median(rho["EK-FAC"])),
+    "rho_est_exact": float(np.median(rho[est_name])),
     "rho_lissa_exact": float(np.median(rho["LiSSA"])),
-    "rho_ratio": float(np.median(rho["EK-FAC"]) / np.median(rho["LiSSA"])),
-    "pearson_ekfac_exact": float(np.median(r["EK-FAC"])),
+    "rho_ratio": float(np.median(rho[est_name]) / np.median(rho["LiSSA"])),
+    "rho_diag_ekfac_exact": rho_diag["EK-FAC"],
+    "rho_diag_kfac_exact": rho_diag["K-FAC"],
+    "rho_diag_no_curvature_exact": rho_diag["no curvature"],
+    "pearson_est_exact": float(np.median(r[est_name])),
     "pearson_lissa_exact": float(np.median(r["LiSSA"])),
-    "passes_ekfac": passes["EK-FAC"],
-    "passes_lissa": passes["LiSSA"],
-    "cost_ratio": passes["EK-FAC"] / passes["LiSSA"],
+    "lissa_last_doubling_rho_change": float(rho_sweep.iloc[-1] - rho_sweep.iloc[-2]),
+    "lissa_ihvp_relative_error": float(sweep["IHVP relative error"].iloc[-1]),
+    "gnh_product_error": gnh_product_error,
+    "lissa_depth_converged": depth_converged,
+    "lissa_depth_equal_accuracy": depth_equal,
+    "passes_est": est_passes,
+    "passes_lissa_converged": lissa_passes(depth_converged),
+    "cost_ratio": est_passes / lissa_passes(depth_converged),
+    "cost_ratio_equal_accuracy": est_passes / lissa_passes(depth_equal),
     "loo_r_exact": float(loo_r["exact"]),
-    "loo_r_ekfac": float(loo_r["EK-FAC"]),
+    "loo_r_est": float(loo_r[est_name]),
     "loo_r_lissa": float(loo_r["LiSSA"]),
-    "forward_mean": float(forward_i.mean()),
-    "flipped_mean": float(flipped_i.mean()),
-    "unrelated_mean": float(unrelated_i.mean()),
-    "unrelated_sd": float(unrelated_i.std()),
-    "forward_over_flipped": float(forward_i.mean() / max(abs(flipped_i.mean()), 1e-30)),
-    "flip_vs_unrelated_z": float((flipped_i.mean() - unrelated_i.mean()) / unrelated_i.std()),
-    "flip_minus_forward": float(flipped_i.mean() - forward_i.mean()),
-    "relation_only_forward_mean": float(rel_fwd.mean()),
-    "relation_only_flipped_mean": float(rel_flip.mean()),
-    "lm_acc_forward": acc_fwd,
-    "lm_acc_flipped": acc_flip,
     "mlp_grad_norm": grad_norm,
+    "same_excess_mean": float(ex_same.mean()),
+    "same_excess_lo": same_lo,
+    "flip_excess_mean": float(ex_flip.mean()),
+    "flip_ratio": flip_ratio,
+    "flip_ratio_lo": flip_lo,
+    "flip_ratio_hi": flip_hi,
+    "lm_acc_training_facts": acc_facts,
+    "heldout_query_acc": acc_heldout,
+    "heldout_query_loss": loss_heldout,
 }
-for k, v in {"forward": forward_i, "flipped": flipped_i, "unrelated": unrelated_i}.items():
-    lo, hi = gu.bootstrap_ci(v, seed=P.seed)
-    print(f"{k} influence: mean {v.mean():.3g}, 95% bootstrap CI [{lo:.3g}, {hi:.3g}]")
-RULE = gu.rule(
-    supported=gu.all_of(
-        gu.cond("rho_ekfac_exact", ">=", 0.7), gu.cond("rho_ratio", ">=", 0.8),
-        gu.cond("cost_ratio", "<=", 0.5),
-        gu.cond("forward_over_flipped", ">=", 5), gu.cond("forward_mean", ">", 0),
-        gu.cond("flip_vs_unrelated_z", "between", (-2, 2)),
-    ),
-    contradicted=gu.any_of(gu.cond("rho_ekfac_exact", "<", 0.4), gu.cond("flip_minus_forward", ">=", 0)),
-)
+SUBCLAIMS = {
+    "accuracy": (gu.all_of(gu.cond("rho_est_exact", ">=", 0.7), gu.cond("rho_ratio", ">=", 0.8)),
+                 gu.any_of(gu.cond("rho_est_exact", "<", 0.4), gu.cond("rho_ratio", "<", 0.6))),
+    "cost": (gu.cond("cost_ratio", "<=", 0.1), gu.cond("cost_ratio", ">=", 1.0)),
+    "word order": (gu.cond("flip_ratio_hi", "<=", 0.1), gu.cond("flip_ratio_lo", ">", 0.1)),
+}
+CHECKS = {
+    "lissa_converged": gu.cond("lissa_last_doubling_rho_change", "between", (-0.02, 0.02)),
+    "gnh_product_matches_matrix": gu.cond("gnh_product_error", "<", 1e-8),
+    "mlp_stationary": gu.cond("mlp_grad_norm", "<", 1e-3),
+    "lm_learned_training_facts": gu.cond("lm_acc_training_facts", ">=", 0.9),
+    "queries_not_memorised": gu.cond("heldout_query_loss", ">=", 1.0),
+    "same_order_influence_positive": gu.cond("same_excess_lo", ">", 0.0),
+}
+RULE = gu.rule(supported=gu.all_of(*(s for s, _ in SUBCLAIMS.values())),
+               contradicted=gu.any_of(*(c for _, c in SUBCLAIMS.values())), checks=CHECKS)
+print(pd.DataFrame([{"sub-claim": k, "evidence alone says": decide(gu.rule(s, c), statistics)}
+                    for k, (s, c) in SUBCLAIMS.items()]).to_string(index=False))
 record = gu.report_verdict(
     chapter="influence_functions", params=P, rule=RULE, statistics=statistics, seeds=[P.seed],
-    headline=["rho_ekfac_exact", "rho_lissa_exact", "cost_ratio", "forward_over_flipped", "flip_vs_unrelated_z"],
+    headline=["rho_est_exact", "rho_lissa_exact", "cost_ratio", "flip_ratio", "flip_ratio_hi"],
 )
+
+# %% [markdown]
+# ### Rule history
+#
+# - **First rule** (study card 17): accuracy as above but against LiSSA at a fixed depth of 1000; cost as
+#   a count of network passes, $10n / \big(2Q(30n + \text{depth}\cdot\text{batch})\big) \le 0.5$; word order as
+#   forward ≥ 5 × flipped influence with the flipped influence within 2 s.d. of unrelated pairs, where
+#   the "forward query" was the training sequence itself. Its `cpu` verdict was **contradicted**
+#   (EK-FAC vs exact ρ 0.72, but 0.74 × LiSSA's, below 0.8; the flipped-order influence far above the
+#   forward one; 143.6 s on a loaded machine, 74 s in a later build).
+# - **Why it was replaced** (review of the dynamics part, section 5): the forward queries were training
+#   sequences the model had memorised, so their gradient, and the forward influence, was ≈ 0 by
+#   construction, and the fact's BOS → $A_i$ term helped the flipped query trivially; the paper instead
+#   scores candidate sequences against queries the model has not memorised, so Part B was redesigned
+#   that way (held-out facts, candidates in both orders). The cost leaf was a closed formula of the
+#   parameters that could not fail; LiSSA's side is now measured (the depth at which its sweep converged),
+#   and the wall times are shown beside it. LiSSA ran at one
+#   depth that might not have converged, which flatters EK-FAC's ratio; it is now swept and its
+#   convergence is an instrument check. The falsification run (no curvature in Part A, every fact in
+#   both orders in Part B) was added with this repair.
 
 # %% [markdown]
 # ## Faithfulness notes
 #
-# - **Exact means the exact damped Gauss-Newton Hessian**, not the full Hessian the study card named: EK-FAC
-#   and LiSSA, in the paper and here, both approximate the GNH (the curvature of the PBRF), so the exact GNH
-#   inverse is the answer they are trying to reach; the full Hessian of a non-convex network can be
-#   indefinite. Leave-one-out retraining (Figure 3) is the check against the true, nonlinear response.
+# - **This repair.** Part B was redesigned so that influence is measured the paper's way: candidate
+#   sequences that are not in the training set, scored against queries about facts the model has not
+#   seen, with the candidate stating the fact in the query's order or in the flipped order. The cost
+#   reads LiSSA's measured depth to convergence instead of a formula of the parameters alone, and
+#   LiSSA's Gauss-Newton-vector product is written out in matrix form (it was a vmapped jvp/vjp, whose
+#   overhead would have flattered EK-FAC in any timing). LiSSA's depth is
+#   swept, and its convergence checked, before EK-FAC is compared with it. A falsification run and an
+#   instrument-check list were added; `curvature` (EK-FAC, K-FAC or none) and `both_orders` are new parameters.
+# - **Exact means the exact damped Gauss-Newton Hessian**, not the full Hessian: EK-FAC and LiSSA, in the
+#   paper and here, both approximate the GNH (the curvature of the PBRF), so the exact GNH inverse is the
+#   answer they are trying to reach; the full Hessian of a non-convex network can be indefinite.
+#   Leave-one-out retraining (Figure 3) is the check against the true, nonlinear response. The paper's
+#   ground truth is the PBRF itself; here the exact GNH answer is affordable, which is the point of the
+#   miniature, and LiSSA converges to it, so "about as accurate as LiSSA" becomes "about as accurate as
+#   the exact answer".
 # - The exact Fisher expectation over labels is taken in Part A (ten classes); the paper samples one label
 #   per token, as Part B does (`label_draws` samples). `kronfluence` is not installed here, so EK-FAC is
-#   written out above; its factors, eigenvalue correction and damped inverse follow the paper's Section 2.
-# - LiSSA's depth, minibatch and scale were fixed before running; a deeper recursion would be more accurate
-#   and proportionally slower. At this size the exact solve is itself cheap (a 1642 × 1642 system), which is
-#   the point of the miniature: the exact answer is affordable, so the approximations are checked against it.
+#   written out above, following the paper's Section 2.
+# - **Cost.** The issue asked for wall time; the rule reads per-example passes with LiSSA's measured
+#   depth to convergence instead, because wall time varies between runs of the same seed and the book's
+#   tests require identical statistics. The wall times of this run are printed and plotted (Figure 2) so
+#   a reader can compare the two. At this size EK-FAC's factors are tiny (41 × 41 and 32 × 32 for the
+#   first layer) and the exact solve is itself cheap; the paper's cost argument is about models where
+#   neither exact solves nor deep LiSSA recursions are affordable.
 # - Leave-one-out retraining is warm-started gradient descent with a control copy, a stand-in for the PBRF
-#   objective the paper optimizes; with a finite number of steps the slowest curvature directions are not
-#   fully re-equilibrated.
-# - Part B is a three-token caricature of the paper's synthetic "Astrobia" sequences: a fact is two entity
-#   tokens joined by a relation token, and the flipped query uses a reversed-relation token learnt from the
-#   bridge facts. Influence is restricted to the MLP layers (as in the paper) and uses the paper's
-#   damping heuristic, 0.1 × the mean eigenvalue, rather than the fixed `damping` of Part A. TF-IDF
-#   filtering and query batching, the paper's other scaling devices, are not shown.
-# - **Why the flipped influence is large here.** In this miniature the fact's sequence is trained on, so
-#   its forward query is memorized: its completion loss, and with it the query gradient, is nearly zero,
-#   and so is the forward influence. The flipped query is failed (the model shows the reversal curse), so
-#   its gradient is large, and the fact's sequence carries a term that helps it trivially: the loss of
-#   predicting $A_i$ right after BOS, which raises $A_i$'s logit everywhere, and $A_i$ is the flipped
-#   query's completion. The relation-token-only diagnostic (Figure 4, right) removes that term and leaves
-#   the flipped influence at the unrelated level. The paper instead scores candidate sequences on a
-#   pretrained model for queries it has not memorized, with names spread over several tokens; the study
-#   card's design (train on the facts, then query them) and this three-token format do not reproduce
-#   those conditions. This was seen only after the rule was fixed and run; the rule and the design were
-#   left unchanged, and the verdict reports what the design measures.
-# - Budget: `loo_steps` is 600 rather than the 1500 first tried, to keep the `cpu` profile near 90 s on a
-#   shared machine; it affects only the leave-one-out check (Figure 3), not the verdict.
-# - One seed; the statistics are over queries and facts, not over repeated trainings.
+#   objective; with `loo_steps` steps the slowest curvature directions are not fully re-equilibrated.
+#   It does not enter the rule.
+# - **Part B is a caricature** of the paper's synthetic "Astrobia" sequences: a fact is two entity tokens
+#   joined by a relation token, the flipped statement uses a reversed-relation token (as English would
+#   say "Zorald Pfaff was the first President of …"), and the model is a 2-layer transformer trained
+#   from scratch on a few hundred sequences, not a pretrained LLM. Influence is restricted to the MLP
+#   layers (as in the paper) with the paper's damping heuristic, 0.1 × the mean eigenvalue, rather than
+#   Part A's fixed `damping`. TF-IDF filtering and query batching, the paper's other scaling devices,
+#   are not shown. Figure 4 (right) splits a candidate's influence over its predicted tokens; in this
+#   three-token format the flipped candidate's first term, predicting $B_j$ right after BOS, is the only
+#   one that puts probability on the query's completion directly.
+# - **The falsification run** changes two things at once, one per sub-claim it targets: Part A's estimator
+#   drops the curvature (damped gradient dot products), and every training fact is stated in both orders
+#   in Part B. The first falsification designed for Part A was K-FAC (EK-FAC without its eigenvalue
+#   correction), as the issue suggested; a smoke run before the rule was committed showed it inert at
+#   this size (median ρ 0.582 for K-FAC, 0.581 for EK-FAC), so removing the correction removes nothing
+#   the rule can see here, and K-FAC is instead reported in every run as a diagnostic. The cost sub-claim
+#   has no cause to remove. Read the sub-claim table of each run to see which sub-claim moved.
+# - One seed; the statistics are over queries (Part A: medians over `n_queries`; Part B: bootstrap over
+#   `n_heldout` held-out facts), not over repeated trainings.
