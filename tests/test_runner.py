@@ -1,4 +1,5 @@
 """The runner on two fixture chapters: one that works, one that fails half-way."""
+import shutil
 from pathlib import Path
 
 import jupytext
@@ -194,3 +195,13 @@ def test_timing_table_sorts_by_wall_time_and_totals_by_part():
                          record={"wall_time_s": 1.0, "statistics": {"s": 2.0}, "headline": ["s"], "verdict": "x"})
     assert "theory/a (null)" in runner.timing_table(rs + [null])
     assert "null" in runner.summary_table([null])
+
+
+def test_a_broken_chapter_file_is_collected_not_fatal(tmp_path):
+    shutil.copytree(FIXTURES, tmp_path / "studies")
+    (tmp_path / "studies" / "theory" / "half.py").write_text("# ---\n# jupyter:\n#   genbook: [\n# ---\n")
+    with pytest.raises(runner.ChapterError, match="half.py"):
+        runner.discover(tmp_path / "studies")
+    broken = []
+    assert [c.slug for c in runner.discover(tmp_path / "studies", broken=broken)] == ["tiny", "broken"]
+    assert len(broken) == 1 and "half.py" in str(broken[0])

@@ -38,8 +38,19 @@ def _not_falsifiable(results: list[Result]) -> list[str]:
     return [name for (name, run), r in by.items() if run == "main" and not_falsifiable(r, by.get((name, "falsification")))]
 
 
+def _loadable(names: list[str]) -> list:
+    """The chapters named; a broken chapter file elsewhere is reported but does not stop the run."""
+    broken: list[ChapterError] = []
+    chapters = discover(broken=broken)
+    try:
+        return select(chapters, names)
+    finally:
+        for exc in broken:
+            print(f"genbook: warning: skipped a broken chapter: {exc}", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    chapters = select(discover(), args.chapters)
+    chapters = _loadable(args.chapters)
     results = run_chapters(chapters, args.profile, _overrides(args.param), runs=_runs(args), jobs=args.jobs,
                            out_dir=args.out, use_cache=not args.no_cache, timeout=args.timeout)
     print(summary_table(results))

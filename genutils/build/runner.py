@@ -110,12 +110,30 @@ def _read_null(path: Path, meta: dict[str, Any], defaults: dict[str, Any]) -> tu
     return dict(null), reason
 
 
-def discover(root: Path = STUDIES) -> list[Chapter]:
-    """Every chapter under `root`, in book order (part, then file name)."""
+def discover(root: Path = STUDIES, broken: list[ChapterError] | None = None) -> list[Chapter]:
+    """Every chapter under `root`, in book order (part, then file name).
+
+    A chapter file that breaks the convention raises ChapterError; pass a list as `broken` to collect
+    those errors there instead and get the chapters that load (so one half-edited chapter does not stop
+    work on the others).
+    """
     paths = [p for p in Path(root).glob("*/*.py") if not p.name.startswith("_")]
     order = {p: i for i, p in enumerate(PARTS)}
     paths.sort(key=lambda p: (order.get(p.parent.name, len(PARTS)), p.name))
-    return [load_chapter(p) for p in paths]
+    chapters = []
+    for path in paths:
+        try:
+            chapters.append(load_chapter(path))
+        except ChapterError as exc:
+            if broken is None:
+                raise
+            broken.append(exc)
+        except Exception as exc:  # noqa: BLE001 - an unreadable file (bad YAML, bad syntax) is a broken chapter
+            error = ChapterError(f"{path}: cannot be read ({type(exc).__name__}: {exc})")
+            if broken is None:
+                raise error from exc
+            broken.append(error)
+    return chapters
 
 
 def select(chapters: list[Chapter], names: list[str]) -> list[Chapter]:
