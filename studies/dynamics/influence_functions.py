@@ -18,7 +18,7 @@
 #     profiles:
 #       gpu:
 #         lissa_depth: 4000
-#         lm_steps: 6000
+#         lm_steps: 5000
 #         n_facts: 500
 #         n_heldout: 100
 #         n_loo: 200
@@ -121,7 +121,7 @@ loo_steps = 600  # warm-started gradient-descent steps of each leave-one-out ret
 n_facts = 100  # facts in the Part B training corpus
 n_heldout = 20  # held-out facts of Part B, one query each (never in the training corpus)
 both_orders = False  # Part B corpus: each training fact in one order (False) or in both orders (True)
-lm_steps = 2000  # Adam steps of the Part B transformer
+lm_steps = 1000  # Adam steps of the Part B transformer
 label_draws = 4  # sampled labels per token for the Part B Fisher statistics
 
 # %%
@@ -227,9 +227,11 @@ class EKFAC:
             S = sum(torch.einsum("nti,ntj,n->ij", s[name], s[name], w) for _, s, w in fisher_batches) / n_examples
             eig_a, self.qa[name] = torch.linalg.eigh(A)
             eig_s, self.qs[name] = torch.linalg.eigh(S)
-            if eigen_correction:  # second moments of per-example gradients in the Kronecker eigenbasis
-                self.lam[name] = sum(torch.einsum("n,noi->oi", w, (self.qs[name].T @ torch.einsum(
-                    "nto,nti->noi", s[name], a[name]) @ self.qa[name]) ** 2) for a, s, w in fisher_batches) / n_examples
+            if eigen_correction:  # second moments of per-example gradients in the Kronecker eigenbasis;
+                # Q_Sᵀ (Σ_t s_t a_tᵀ) Q_A = Σ_t (Q_Sᵀ s_t)(Q_Aᵀ a_t)ᵀ, so rotate the vectors, not the gradients
+                self.lam[name] = sum(torch.einsum("n,noi->oi", w, torch.einsum(
+                    "nto,nti->noi", s[name] @ self.qs[name], a[name] @ self.qa[name]) ** 2)
+                    for a, s, w in fisher_batches) / n_examples
             else:
                 if any(a[name].shape[1] > 1 for a, _, _ in fisher_batches):
                     raise ValueError("the K-FAC switch is written for one input vector per example")
@@ -368,32 +370,39 @@ assert torch.allclose(logits_fn(theta_star, x_q), mlp(x_q))
 W1b, W2b = theta_star[: P.width * 41].view(P.width, 41), theta_star[P.width * 41:].view(10, P.width + 1)
 
 
-def gnh_vp(xb: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
-    """Rows of V multiplied by the minibatch Gauss-Newton matrix (1/b) Σ Jᵀ (diag p − ppᵀ) J, matrix-free."""
-    x1 = torch.cat([xb, torch.ones_like(xb[:, :1])], 1)  # (b, 41)
+def linearize(x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """What the Gauss-Newton products need from the forward pass at θ*, computed once for all steps."""
+    x1 = torch.cat([x, torch.ones_like(x[:, :1])], 1)  # (n, 41)
     h = torch.tanh(x1 @ W1b.T)
-    h1, dh = torch.cat([h, torch.ones_like(h[:, :1])], 1), 1 - h**2
-    p = F.softmax(h1 @ W2b.T, dim=1)
+    h1 = torch.cat([h, torch.ones_like(h[:, :1])], 1)
+    return x1, h1, 1 - h**2, F.softmax(h1 @ W2b.T, dim=1)
+
+
+def gnh_vp(lin: tuple[torch.Tensor, ...], V: torch.Tensor) -> torch.Tensor:
+    """Rows of V multiplied by the Gauss-Newton matrix (1/b) Σ Jᵀ (diag p − ppᵀ) J of the linearized points
+    `lin` (a minibatch of `linearize`'s rows), matrix-free."""
+    x1, h1, dh, p = lin
     dW1, dW2 = V[:, : P.width * 41].view(-1, P.width, 41), V[:, P.width * 41:].view(-1, 10, P.width + 1)
     jv = torch.einsum("bj,qcj->qbc", h1, dW2) + torch.einsum("qbw,cw->qbc", (x1 @ dW1.transpose(1, 2)) * dh, W2b[:, :P.width])
     hjv = p * jv - p * (p * jv).sum(-1, keepdim=True)  # (diag p − ppᵀ) J v
     g2 = torch.einsum("qbc,bj->qcj", hjv, h1)
     g1 = torch.einsum("qbw,bi->qwi", torch.einsum("qbc,cw->qbw", hjv, W2b[:, :P.width]) * dh, x1)
-    return torch.cat([g1.flatten(1), g2.flatten(1)], 1) / xb.shape[0]
+    return torch.cat([g1.flatten(1), g2.flatten(1)], 1) / x1.shape[0]
 
 
 # instrument check: the matrix-free product on the full batch equals the formed matrix
 probe = torch.randn(3, n_params, generator=torch.Generator().manual_seed(P.seed + 5), dtype=dt).to(device)
 eye_w = P.weight_decay * torch.eye(n_params, device=device, dtype=dt)
-gnh_product_error = ((gnh_vp(x_tr, probe) - probe @ (G - eye_w)).norm() / (probe @ (G - eye_w)).norm()).item()
+gnh_product_error = ((gnh_vp(linearize(x_tr), probe) - probe @ (G - eye_w)).norm() / (probe @ (G - eye_w)).norm()).item()
 
 depths = sorted({2**k for k in range(3, 40) if 2**k < P.lissa_depth} | {P.lissa_depth})
 lissa_u, lissa_t = {}, {}
 t0 = time.perf_counter()
+lin_tr = linearize(x_tr)  # one forward pass at θ*, reused by every product
 gen = torch.Generator().manual_seed(P.seed + 1)
 v = torch.randn(n_params, generator=gen, dtype=dt).to(device)
 for _ in range(30):  # power iteration for the top eigenvalue of the full GNH, once for all queries
-    v = gnh_vp(x_tr, v[None])[0]
+    v = gnh_vp(lin_tr, v[None])[0]
     top = v.norm().item()
     v = v / top
 sigma = 1.5 * top + P.weight_decay + P.damping
@@ -401,7 +410,7 @@ shrink = 1 - (P.weight_decay + P.damping) / sigma
 vq = query_flat.clone()
 for d in gu.progress(range(1, P.lissa_depth + 1), desc="LiSSA"):
     batch = torch.randint(P.n_train, (P.lissa_batch,), generator=gen).to(device)
-    vq = query_flat + shrink * vq - gnh_vp(x_tr[batch], vq) / sigma
+    vq = query_flat + shrink * vq - gnh_vp(tuple(t[batch] for t in lin_tr), vq) / sigma
     if d in depths:
         lissa_t[d] = time.perf_counter() - t0
         lissa_u[d] = vq / sigma
@@ -450,16 +459,38 @@ rho_sweep = sweep["median Spearman ρ with exact"]
 depth_converged = int(sweep["depth"][(rho_sweep - rho_sweep.iloc[-1]).abs() <= 0.02].iloc[0])
 reach = sweep[rho_sweep >= np.median(rho[est_name])]
 depth_equal = int(reach["depth"].iloc[0] if len(reach) else P.lissa_depth)
-# cost in per-example network passes (a jvp, a vjp or a backward pass through one example is one pass;
-# forward passes, which every estimator needs, and the shared query and training gradients not counted):
-# LiSSA = 30 power-iteration products on the full batch + depth x queries x minibatch products;
-# EK-FAC and K-FAC = one backward pass per example and label to fit the factors; no curvature = nothing
-lissa_passes = lambda d: 2 * 30 * P.n_train + 2 * d * P.n_queries * P.lissa_batch  # noqa: E731
-est_passes = 0 if P.curvature == "none" else 10 * P.n_train
+# cost in multiply-adds of the work each estimator needs, counted for an efficient implementation of each
+# (the shared per-example query and training gradients are not counted for either); p = parameters,
+# (o, i) = each layer's output and input sizes
+shapes = [(P.width, 41), (10, P.width + 1)]
+n_pairs, Q = 10 * P.n_train, P.n_queries  # (example, label) pairs of the exact label expectation
+
+
+def lissa_macs(d: int) -> int:
+    """One forward pass to linearize, 30 full-batch products (jvp + vjp, 2p each) for σ, and d steps of
+    Q minibatch products."""
+    return P.n_train * n_params + 30 * P.n_train * 2 * n_params + d * Q * P.lissa_batch * 2 * n_params
+
+
+def est_macs(curvature: str) -> int:
+    """Counted as an efficient implementation does it, sharing each example's forward pass and input-side
+    statistics across its 10 labels: one forward pass (p) per example and a backward pass (2p) per pair;
+    A from the inputs and S from the output gradients; their eigendecompositions (~9k³); then EK-FAC's
+    correction (rotate a per example and s per pair, square the outer products) or K-FAC's outer product
+    of eigenvalues; and the Q preconditioned query gradients (two rotations per layer)."""
+    if curvature == "none":
+        return Q * n_params
+    n = P.n_train
+    fit = n * n_params + n_pairs * 2 * n_params + sum(n * i * i + n_pairs * o * o + 9 * (i**3 + o**3) for o, i in shapes)
+    fit += sum(n * i * i + n_pairs * (o * o + 2 * o * i) if curvature == "ekfac" else o * i for o, i in shapes)
+    return fit + Q * sum(2 * (o * o * i + o * i * i) for o, i in shapes)
+
+
 wall_at = dict(zip(sweep["depth"], sweep["seconds"]))
-print(f"LiSSA converged at depth {depth_converged} ({lissa_passes(depth_converged)} passes, {wall_at[depth_converged]:.3f} s) "
-      f"and reached {est_name}'s accuracy at depth {depth_equal}; {est_name}: {est_passes} passes, {timings[est_name]:.3f} s. "
-      f"Wall-time ratio {timings[est_name] / wall_at[depth_converged]:.3g} (this run, not recorded: it varies between runs)")
+print(f"LiSSA converged at depth {depth_converged} ({lissa_macs(depth_converged):.3g} multiply-adds, "
+      f"{wall_at[depth_converged]:.3f} s) and reached {est_name}'s accuracy at depth {depth_equal}; {est_name}: "
+      f"{est_macs(P.curvature):.3g} multiply-adds, {timings[est_name]:.3f} s. Wall-time ratio "
+      f"{timings[est_name] / wall_at[depth_converged]:.3g} (this run only: wall time varies between runs and is not recorded)")
 
 # %% [markdown]
 # **Ground truth beyond the linearization.** For `n_loo` training points spread over the ranks of the exact
@@ -557,8 +588,8 @@ gu.label(ax, "predicted change of query loss, I/n", "change after leave-one-out 
 #
 # - **pretraining corpus**: `n_facts` facts between entity tokens, each stated in one order, half as
 #   "BOS $A_i$ r $B_i$" and half as "BOS $B_i$ r′ $A_i$" (r′ the reversed relation, so both relation tokens
-#   are known); plus two *mentions* of every entity, "BOS $E$ f f" and "BOS f f $E$" with random filler
-#   tokens f, so that every entity token, including those of the held-out facts, is a known token (as
+#   are known); plus a *mention* of every entity, "BOS f $E$ f" with random filler tokens f (the entity
+#   is both predicted and read there), so that every entity token, including those of the held-out facts, is a known token (as
 #   "Zorald" and "Pfaff" are known sub-word tokens to the paper's models). With `both_orders` every fact
 #   is stated in both orders instead.
 # - **held-out facts** $j$ = 1 … `n_heldout`: their entities are mentioned but the facts never appear.
@@ -598,8 +629,7 @@ if P.both_orders:
 else:
     facts = torch.cat([fwd_facts[0::2], inv_facts[1::2]])  # each fact in one order
 fill = lambda k: tok_fill[torch.randint(n_fill, (len(ent), k), generator=gen_b)]  # noqa: E731
-mentions = torch.cat([torch.cat([torch.full((len(ent), 1), BOS), ent[:, None], fill(2)], 1),
-                      torch.cat([torch.full((len(ent), 1), BOS), fill(2), ent[:, None]], 1)])
+mentions = torch.cat([torch.full((len(ent), 1), BOS), fill(1), ent[:, None], fill(1)], 1)  # "BOS f E f"
 corpus = torch.cat([facts, mentions]).to(device)
 queries = col(BOS, hA, REL, hB).to(device)  # the last token is the completion
 cand_same, cand_flip = col(BOS, hA, REL, hB).to(device), col(BOS, hB, INV, hA).to(device)
@@ -741,15 +771,16 @@ gu.label(axes[1], "excess influence / same-order mean", "predicted token of the 
 # - **accuracy**: `supported` when the median over queries of Spearman(EK-FAC, exact) ≥ 0.7 and ≥ 0.8 × the
 #   median Spearman(LiSSA at full depth, exact); `contradicted` when it is < 0.4 or < 0.6 × LiSSA's (the
 #   estimator read is the one `curvature` names: EK-FAC in the main run);
-# - **cost** (measured): EK-FAC's cost for all queries' IHVPs (fitting its factors included) over LiSSA's
-#   cost to convergence, at the first depth of its sweep whose median ρ is within 0.02 of the final one
-#   (power iteration included): the two estimators at the settings whose accuracies the first sub-claim
-#   compares. LiSSA's depth is measured, so the ratio depends on the curvature and can fail (a
-#   well-conditioned problem lets LiSSA converge in a few steps). Cost is counted in per-example network
-#   passes rather than seconds because the book requires the same numbers from the same seed and wall
-#   time differs from run to run; the wall times are printed and drawn in Figure 2. `supported` when
-#   ≤ 0.1 (the least that "orders of magnitude faster" can mean), `contradicted` when ≥ 1 (not cheaper at
-#   all). LiSSA's cost to reach EK-FAC's own accuracy is reported beside it (`cost_ratio_equal_accuracy`);
+# - **cost** (`cost_ratio`): the multiply-adds EK-FAC needs for all queries' IHVPs (fitting its factors
+#   included) over those LiSSA needs to converge, at the first depth of its sweep whose median ρ is
+#   within 0.02 of the final one (linearization and power iteration included): the two estimators at the
+#   settings whose accuracies the first sub-claim compares. LiSSA's depth is measured, so the ratio
+#   depends on the curvature and can fail (a well-conditioned problem lets LiSSA converge in a few
+#   steps). Cost is counted in multiply-adds rather than seconds because the book requires the same
+#   numbers from the same seed and wall time differs from run to run; the wall times are printed and
+#   drawn in Figure 2. `supported` when ≤ 0.1 (the least that "orders of magnitude faster" can mean),
+#   `contradicted` when ≥ 1 (not cheaper at all). LiSSA's cost to reach EK-FAC's own accuracy is reported
+#   beside it (`cost_ratio_equal_accuracy`);
 # - **word order**: flipped / same-order mean excess influence, with a 95% bootstrap interval over the
 #   held-out queries. "Near zero" is read as below a tenth of the same-order influence: `supported` when
 #   the interval's upper end is ≤ 0.1, `contradicted` when its lower end is > 0.1.
@@ -782,10 +813,10 @@ statistics = {
     "gnh_product_error": gnh_product_error,
     "lissa_depth_converged": depth_converged,
     "lissa_depth_equal_accuracy": depth_equal,
-    "passes_est": est_passes,
-    "passes_lissa_converged": lissa_passes(depth_converged),
-    "cost_ratio": est_passes / lissa_passes(depth_converged),
-    "cost_ratio_equal_accuracy": est_passes / lissa_passes(depth_equal),
+    "macs_est": est_macs(P.curvature),
+    "macs_lissa_converged": lissa_macs(depth_converged),
+    "cost_ratio": est_macs(P.curvature) / lissa_macs(depth_converged),
+    "cost_ratio_equal_accuracy": est_macs(P.curvature) / lissa_macs(depth_equal),
     "loo_r_exact": float(loo_r["exact"]),
     "loo_r_est": float(loo_r[est_name]),
     "loo_r_lissa": float(loo_r["LiSSA"]),
@@ -842,6 +873,25 @@ record = gu.report_verdict(
 #   depth that might not have converged, which flatters EK-FAC's ratio; it is now swept and its
 #   convergence is an instrument check. The falsification run (no curvature in Part A, every fact in
 #   both orders in Part B) was added with this repair.
+# - **Rule of this repair as first committed** (d807b77): the same three sub-claims and thresholds, but
+#   the cost read as per-example network passes (a jvp, a vjp or a backward pass through one example
+#   counted as one), with LiSSA's measured depth to convergence; the corpus held two mentions per entity
+#   and the transformer trained for 2000 steps. Its `cpu` verdicts: main **inconclusive** (accuracy
+#   inconclusive, ρ 0.722 = 0.745 × LiSSA's 0.968; cost supported, 0.0092; word order supported,
+#   flipped / same 0.003, interval 0.0004 to 0.0056), falsification **contradicted** (no-curvature ρ
+#   0.339; word order still supported, 0.002); 163 s and 215 s, both runs together on a machine loaded
+#   by other jobs.
+# - **Why the cost changed** (after that run): the pass count treated EK-FAC's fit as ten backward
+#   passes per example and missed its real work, while the same run's wall times had EK-FAC *slower*
+#   than LiSSA to convergence (0.60 s against 0.40 s). Looking into it showed both implementations
+#   wasteful in ways that distort a cost comparison: EK-FAC rotated every per-example gradient matrix
+#   (the rotation factorizes into rotating a and s), and LiSSA recomputed the forward pass at every step
+#   (the linearization point is fixed). Both were made efficient, and the cost is now counted in
+#   multiply-adds of all the work each estimator does. This makes the cost sub-claim harder to pass,
+#   not easier. To keep the `cpu` profile near 90 s, the corpus now holds one mention per entity
+#   ("BOS f E f", which still makes each entity both read and predicted) and the transformer trains
+#   for 1000 steps (it recalls all training facts well before that); the accuracy and word-order rules
+#   are unchanged.
 
 # %% [markdown]
 # ## Faithfulness notes
@@ -864,10 +914,13 @@ record = gu.report_verdict(
 # - The exact Fisher expectation over labels is taken in Part A (ten classes); the paper samples one label
 #   per token, as Part B does (`label_draws` samples). `kronfluence` is not installed here, so EK-FAC is
 #   written out above, following the paper's Section 2.
-# - **Cost.** The issue asked for wall time; the rule reads per-example passes with LiSSA's measured
-#   depth to convergence instead, because wall time varies between runs of the same seed and the book's
-#   tests require identical statistics. The wall times of this run are printed and plotted (Figure 2) so
-#   a reader can compare the two. At this size EK-FAC's factors are tiny (41 × 41 and 32 × 32 for the
+# - **Cost.** The issue asked for wall time; the rule reads multiply-adds with LiSSA's measured depth to
+#   convergence instead, because wall time varies between runs of the same seed and the book's tests
+#   require identical statistics. The wall times of this run are printed and plotted (Figure 2) so a
+#   reader can compare the two. The count is for an efficient implementation of each estimator (LiSSA
+#   linearizes once; EK-FAC shares each example's forward pass across its labels), which the chapter's
+#   code nearly is; the ratio depends on `n_queries`, since EK-FAC's fit is paid once and LiSSA's steps
+#   are paid per query. At this size EK-FAC's factors are tiny (41 × 41 and 32 × 32 for the
 #   first layer) and the exact solve is itself cheap; the paper's cost argument is about models where
 #   neither exact solves nor deep LiSSA recursions are affordable.
 # - Leave-one-out retraining is warm-started gradient descent with a control copy, a stand-in for the PBRF
