@@ -2,9 +2,9 @@
 # jupyter:
 #   genbook:
 #     claim: EK-FAC influence estimates agree with exact inverse-Gauss-Newton influence
-#       about as well as a converged LiSSA at a fraction of its wall time, and in a
-#       language model a candidate training sequence that states a held-out fact in
-#       the flipped order has near-zero influence on a query for that fact.
+#       about as well as a converged LiSSA at a fraction of its cost, and in a language
+#       model a candidate training sequence that states a held-out fact in the flipped
+#       order has near-zero influence on a query for that fact.
 #     'null':
 #       both_orders: true
 #       curvature: none
@@ -62,7 +62,7 @@
 #
 # 1. *accuracy*: the eigenvalue-corrected Kronecker-factored curvature (EK-FAC) gives influence
 #    estimates about as accurate as the traditional iterative estimator (LiSSA), once LiSSA has converged;
-# 2. *cost*: its inverse-Hessian-vector products (IHVPs) take a small fraction of LiSSA's wall time;
+# 2. *cost*: its inverse-Hessian-vector products (IHVPs) cost a small fraction of LiSSA's;
 # 3. *word order*: for a query about a fact the model has not memorised, a candidate training sequence
 #    that states the fact with its key phrases in the query's order is influential, while one that
 #    states it in the flipped order has near-zero influence.
@@ -71,8 +71,9 @@
 # function estimators despite the IHVP computation being orders of magnitude faster", and "we identify
 # a surprising limitation: influences decay to near-zero when the order of key phrases is flipped".
 # Influence answers "how would the model's parameters (and hence its outputs) change if a given
-# sequence were *added* to the training set?". The accuracy comparison is made on small models
-# against the proximal Bregman response function (PBRF), the quantity influence functions linearize.
+# sequence were *added* to the training set?". The accuracy comparison is made (as the study card
+# describes it; not checked against the full text) on small models against the proximal Bregman
+# response function (PBRF), the quantity influence functions linearize.
 # The word-order experiments score synthetic candidate sequences, not in the training set, built
 # around a fictional fact (prompt "The first President of the Republic of Astrobia was", completion
 # "Zorald Pfaff") for the paper's 810M and 52B models. The full text was not reachable from this
@@ -589,8 +590,8 @@ gu.label(ax, "predicted change of query loss, I/n", "change after leave-one-out 
 # - **pretraining corpus**: `n_facts` facts between entity tokens, each stated in one order, half as
 #   "BOS $A_i$ r $B_i$" and half as "BOS $B_i$ r′ $A_i$" (r′ the reversed relation, so both relation tokens
 #   are known); plus a *mention* of every entity, "BOS f $E$ f" with random filler tokens f (the entity
-#   is both predicted and read there), so that every entity token, including those of the held-out facts, is a known token (as
-#   "Zorald" and "Pfaff" are known sub-word tokens to the paper's models). With `both_orders` every fact
+#   is both predicted and read there), so that every entity token, including those of the held-out
+#   facts, is a known token (as "Zorald" and "Pfaff" are known sub-word tokens to the paper's models). With `both_orders` every fact
 #   is stated in both orders instead.
 # - **held-out facts** $j$ = 1 … `n_heldout`: their entities are mentioned but the facts never appear.
 #   Query: "BOS $A_j$ r" → $B_j$, the loss being that of the completion token only.
@@ -855,6 +856,25 @@ record = gu.report_verdict(
 )
 
 # %% [markdown]
+# **Reading the `cpu` verdicts** (seed 0; numbers from the runs of commit 94299f1). Main run
+# **inconclusive**: EK-FAC's median ρ with the exact influence is 0.722 against a converged LiSSA's 0.968
+# (ratio 0.745, between the 0.6 and 0.8 bars), so "about as accurate" is neither shown nor refuted at
+# this size. K-FAC does as well (0.718), so the eigenvalue correction buys nothing here, while dropping
+# the curvature costs a lot (0.339). Cost: 1.0e8 multiply-adds for EK-FAC against 1.8e9 for LiSSA to
+# converge (depth 256), ratio 0.057, supported; but this run's wall times gave 0.25 (0.17 s against
+# 0.68 s), and LiSSA reached EK-FAC's own accuracy at depth 32 (ratio 0.33 there), so the margin is
+# modest. Word order: the flipped candidates' excess influence is 0.0007 of the same-order one (interval
+# −0.0009 to 0.0025), supported. The split over tokens shows that nearly all of the same-order candidate's
+# influence comes from its completion token, and none of the flipped candidate's tokens carries any.
+# Falsification run **contradicted**, through accuracy alone (no curvature: ρ 0.339, ratio 0.350).
+# Stating every training fact in both orders did *not* bring the flipped influence back (0.0017,
+# interval −0.0016 to 0.0051): a model taught both orders of other facts still gets no help on a new
+# fact from its flipped statement, as the reversal-curse literature would predict. The word-order
+# sub-claim therefore has no working falsification in this chapter: its contradicted branch (flipped
+# influence above a tenth of the same-order influence) is reachable only if a flipped candidate's
+# gradient lined up with the query's, and nothing tried here made it do so.
+
+# %% [markdown]
 # ### Rule history
 #
 # - **First rule** (study card 17): accuracy as above but against LiSSA at a fixed depth of 1000; cost as
@@ -892,6 +912,9 @@ record = gu.report_verdict(
 #   ("BOS f E f", which still makes each entity both read and predicted) and the transformer trains
 #   for 1000 steps (it recalls all training facts well before that); the accuracy and word-order rules
 #   are unchanged.
+# - **Amended rule** (94299f1, the rule shown above), `cpu`: main **inconclusive** (accuracy inconclusive,
+#   cost supported 0.057, word order supported 0.0007), falsification **contradicted** (accuracy); 58 s and
+#   70 s with both runs side by side on a machine shared with other jobs. Read above.
 
 # %% [markdown]
 # ## Faithfulness notes
@@ -942,5 +965,8 @@ record = gu.report_verdict(
 #   this size (median ρ 0.582 for K-FAC, 0.581 for EK-FAC), so removing the correction removes nothing
 #   the rule can see here, and K-FAC is instead reported in every run as a diagnostic. The cost sub-claim
 #   has no cause to remove. Read the sub-claim table of each run to see which sub-claim moved.
+# - **The word-order null did not bite.** `both_orders` was the issue's suggestion and was fixed before
+#   any run; the flipped influence stayed near zero under it (see the reading of the verdicts). The
+#   falsification run is `contradicted` only through its Part A change.
 # - One seed; the statistics are over queries (Part A: medians over `n_queries`; Part B: bootstrap over
 #   `n_heldout` held-out facts), not over repeated trainings.
