@@ -5,6 +5,11 @@
 #       of the updates around the stored checkpoints estimates the final parameters
 #       and test loss that other orders of the same batches would give, well enough
 #       to rank the orders without retraining.
+#     'null':
+#       taylor_order: 0
+#     null_reason: The estimate's power is its Taylor expansion around the reference
+#       run; the zeroth order keeps no expansion and predicts the reference for every
+#       order, so it should not pass.
 #     paper: Yang, Li, Yang, Chen & Gong 2025, arXiv:2505.22042
 #     part: dynamics
 #     profiles:
@@ -83,6 +88,7 @@ width = 32  # hidden units in each of the two tanh layers
 lr = 0.001  # Adam learning rate (betas 0.9 and 0.999, eps 1e-8)
 n_orders = 20  # random orders that are both estimated and retrained
 proj_dim = 256  # dimension k of the random projection used for storage
+taylor_order = 2  # the expansion order whose estimate the verdict reads (0 is the no-expansion baseline)
 
 # %%
 P = gu.check_params(
@@ -95,6 +101,7 @@ P = gu.check_params(
     lr=gu.Float(gt=0, max=1),
     n_orders=gu.Int(min=3),
     proj_dim=gu.Int(min=1),
+    taylor_order=gu.Int(min=0, max=2),
 )
 if P.n_train % P.n_batches:
     raise gu.ParameterError("n_train", f"must be a multiple of n_batches ({P.n_batches}), got {P.n_train}")
@@ -411,18 +418,28 @@ statistics = {
     "position_curve_pearson": float(sps.pearsonr(curve["retrained (true)"], curve["second order (estimated)"])[0]),
     "position_slope_true": float(np.polyfit(curve.index, curve["retrained (true)"], 1)[0]),
 }
+deciding = {0: "zeroth order", 1: "first order", 2: "second order"}[P.taylor_order]
+statistics["spearman_deciding"] = float(summary.loc[deciding, "spearman"])
+statistics["median_rel_err_deciding"] = float(summary.loc[deciding, "median_rel_error"])
 RULE = gu.rule(
-    supported=gu.all_of(gu.cond("spearman_second", ">=", 0.7), gu.cond("median_rel_err_second", "<=", 0.5)),
-    contradicted=gu.cond("spearman_second", "<", 0.3),
+    supported=gu.all_of(gu.cond("spearman_deciding", ">=", 0.7), gu.cond("median_rel_err_deciding", "<=", 0.5)),
+    contradicted=gu.any_of(gu.cond("spearman_deciding", "<", 0.3), gu.cond("median_rel_err_deciding", ">=", 1.0)),
 )
 record = gu.report_verdict(
     chapter="training_order", params=P, rule=RULE, statistics=statistics, seeds=[P.seed],
-    headline=["spearman_second", "median_rel_err_second", "median_rel_err_first", "median_rel_err_projected"],
+    headline=["spearman_deciding", "median_rel_err_deciding", "median_rel_err_first", "median_rel_err_projected"],
 )
 
 # %% [markdown]
 # ## Faithfulness notes
 #
+# - **Falsification run (stopgap, issue "dynamics repaired" still open for this chapter).** The verdict
+#   reads the estimator of order `taylor_order` (2 by default); the falsification run reads the
+#   zeroth-order estimator, the chapter's own baseline. The rule also contradicts when the deciding
+#   estimator is no closer than the reference run (median relative error ≥ 1). If the falsification
+#   run is `supported` too, the scoreboard marks the chapter not falsifiable: the zeroth-order baseline
+#   here still runs Adam's moments on the new order, which is the review's point that this estimator is
+#   easier than the paper's. Implementing the paper's estimator is left for the chapter's repair.
 # - **Adam's state.** The card's formula expands the update direction $\Gamma$ as a whole. We expand the
 #   *gradients* (to first or second order) around the stored checkpoint and run Adam's moment recursion
 #   and normalisation on the expanded gradients exactly. The only approximation is then the Taylor

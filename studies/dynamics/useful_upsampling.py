@@ -5,6 +5,11 @@
 #       once the cluster with the higher loss (USEFUL) improves in-distribution test
 #       accuracy over plain training and over random upsampling of the same size, with
 #       SGD and with SAM.
+#     'null':
+#       upsample_slow: false
+#     null_reason: USEFUL credits duplicating the slow-learnable cluster; duplicating
+#       the fast-learnable cluster instead (same clustering, same seeds) removes that
+#       cause.
 #     paper: Nguyen, Haddad, Gan & Mirzasoleiman 2024, arXiv:2404.17768
 #     part: dynamics
 #     profiles:
@@ -94,6 +99,7 @@ sam_rho = 0.05  # SAM neighbourhood radius rho
 lr = 0.05  # initial step size
 batch_size = 128  # minibatch size
 seeds = 3  # paired seeds (plain, USEFUL and random upsampling share the initialization)
+upsample_slow = True  # duplicate the slow-learnable cluster (USEFUL); False duplicates the fast one
 
 # %%
 P = gu.check_params(
@@ -107,6 +113,7 @@ P = gu.check_params(
     lr=gu.Float(gt=0),
     batch_size=gu.Int(min=2),
     seeds=gu.Int(min=1),
+    upsample_slow=gu.Bool(),
 )
 if P.cluster_epoch > P.epochs:
     raise gu.ParameterError("cluster_epoch", f"must not exceed epochs ({P.epochs}), got {P.cluster_epoch}")
@@ -275,7 +282,7 @@ for opt in P.optimizers:
         # steps 2-4: cluster, pick the slow cluster, upsample it once; and the random control
         labels_np, slow = useful_clusters(early_logits[i], s)
         early[(opt, s)] = (early_logits[i].softmax(-1).cpu().numpy(), labels_np, slow)
-        slow_idx = torch.from_numpy(np.flatnonzero(slow))
+        slow_idx = torch.from_numpy(np.flatnonzero(slow if P.upsample_slow else ~slow))
         rand_idx = torch.randperm(n_train, generator=torch.Generator().manual_seed(10_000 + s))[:len(slow_idx)]
         index_sets["plain"].append(all_idx)
         index_sets["USEFUL"].append(torch.cat([all_idx, slow_idx]))
@@ -393,7 +400,7 @@ for opt in ("sgd", "sam"):
         key = f"{opt}_gain_{other}"
         if len(sub):
             diff = (sub["USEFUL"] - sub[other]).to_numpy()
-            lo, hi = gu.bootstrap_ci(diff, seed=P.seed)
+            lo, hi = gu.t_interval(diff) if len(diff) >= 2 else (float("nan"), float("nan"))
             statistics.update({f"{key}_mean": diff.mean(), f"{key}_lo": lo, f"{key}_hi": hi})
         else:
             statistics.update({f"{key}_mean": float("nan"), f"{key}_lo": float("nan"), f"{key}_hi": float("nan")})
@@ -428,6 +435,11 @@ record = gu.report_verdict(
 # %% [markdown]
 # ## Faithfulness notes
 #
+# - **Falsification run (stopgap, issue "dynamics repaired" still open for this chapter).** Added the
+#   `upsample_slow` switch: its falsification value duplicates the fast-learnable cluster instead of the
+#   slow one, removing the cause USEFUL names. The seed interval is now a t-interval (a percentile
+#   bootstrap over 3 seeds passes a null effect one time in eight). The rule is otherwise unchanged;
+#   the two sub-claims and more seeds are left for the chapter's repair.
 # - **Scale.** A 1-D CNN of about 10k parameters on MNIST-1D, 30 epochs, 3 seeds (`cpu`), instead of
 #   ResNets on CIFAR-scale images for 200 epochs. No data augmentation, so the paper's combination with
 #   TrivialAugment is not tested.
