@@ -96,7 +96,7 @@ lr = None  # gradient-descent step size; None means sqrt(m) / d
 steps = 200  # gradient-descent steps
 seeds = 3  # independent repetitions (data and initialization)
 control_mu_exp = 0.05  # mu_exp of the no-signal control run
-sweep_mu_exps = [0.2, 0.25, 0.3, 0.4, 0.45]  # further mu_exp values for the window figure (may be empty)
+sweep_mu_exps = [0.25, 0.3, 0.4, 0.45]  # further mu_exp values for the window figure (may be empty)
 sweep_seeds = 2  # repetitions per sweep value (fewer than seeds, to keep the run short)
 
 # %%
@@ -386,12 +386,20 @@ record = gu.report_verdict(
 # - **The window.** The cluster-norm exponent 0.35 comes from the study card's prototype, where 0.4 blurred
 #   the early phase; Figure 3 and the table now show the whole neighbourhood with the same rule, so a
 #   reader sees how much the result depends on that choice. The sweep uses 2 seeds a value (`cpu`) to
-#   keep the run short; each sweep value costs about two thirds of the main run.
+#   keep the run short; each sweep value costs about two thirds of the main run. At `cpu`, when this was
+#   written, the rule said `supported` only at 0.30 and 0.35: at 0.25 the late test accuracy stayed
+#   near 0.67, and at 0.40 and above one step no longer fitted the noisy labels and the test accuracy was
+#   already near 1 when they were first fitted. In $\|\mu\|^2$ the window spans at least 220 to 540 and
+#   lies inside 89 to 1326: somewhere between a factor 2.5 and 15.
 # - **The falsification run** sets `init_scale` to 0.01 (about $1/\sqrt d$ at `cpu`; twice that at `gpu`),
 #   keeping data, signal, step size and budget. The prediction: no fit in one step, and (the lazy regime)
 #   the labels are memorised with little feature learning within the budget, so `contradicted`. It is a
 #   statement about this budget: at that scale the features may still move with much longer training.
 #   The no-signal control (Figure 2) was the other candidate; it removes the signal rather than the
-#   mechanism, so it stays a control.
+#   mechanism, so it stays a control. At `cpu`, when this was written, the falsification run was
+#   `contradicted`: training accuracy 0.51 after one step, all labels fitted by step 20, test accuracy
+#   0.49 then and 0.59 at step 200 (a gain of 0.10). Its sweep shows the same regime with a stronger
+#   signal: at 0.40–0.45 the test accuracy rises while the labels are being fitted, with no catastrophic
+#   phase.
 # - Test accuracy is measured against clean labels; against noisy test labels the best possible accuracy
 #   would be $1-\eta$. Flipped-point accuracy is averaged over the seeds that have flipped points.
