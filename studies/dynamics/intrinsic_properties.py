@@ -479,19 +479,26 @@ gu.label(axes[1], "label sharpness $\\hat K_F$ (log scale)", "accuracy drop unde
 
 # %% [markdown]
 # **Figure 4 — an instrument check.** $d_{repr}$ (TwoNN on the second hidden layer, same estimation
-# points) of every trained network against its $d_{data}$, with the identity (grey) and the allowance
-# $d_{data} + 1$ (dotted). A ReLU network is a Lipschitz map, and a Lipschitz image of a
-# $d$-dimensional manifold has dimension at most $d$, so points above the dotted line would mean the
-# estimator, not the network, misbehaves.
+# points) of every trained network, left against its estimated $d_{data}$, right (synthetic networks)
+# against the true latent $d$, with the identity (grey) and the allowance $+1$ (dotted). A ReLU network
+# is a Lipschitz map, and a Lipschitz image of a $d$-dimensional manifold has dimension at most $d$, so
+# points above the dotted line on the right would mean the estimator, not the network, misbehaves. On
+# the left, TwoNN's downward bias at larger $d$ (it reads about 6.4 for $d = 8$) is larger on the curved
+# input manifold than on the representation, so points can rise above the line there.
 
 # %%
-fig, ax = gu.subplots(width=5, height=4)
+fig, axes = gu.subplots(ncols=2, width=5, height=4)
 both = pd.concat([syn.assign(kind="synthetic"), real_res.assign(kind="real")], ignore_index=True)
-sns.scatterplot(data=both, x="TwoNN", y="d_repr", hue="kind", s=40, ax=ax)
-top = max(both.TwoNN.max(), both.d_repr.max()) + 1
-ax.plot([0, top], [0, top], color="grey")
-ax.plot([0, top], [1, top + 1], color="grey", linestyle=":")
-gu.label(ax, "$d_{data}$ (TwoNN)", "$d_{repr}$ (TwoNN, second hidden layer)", "Representation dimension")
+both["bound"] = np.where(both.kind == "synthetic", both.d, both.TwoNN)  # true d where it is known
+sns.scatterplot(data=both, x="TwoNN", y="d_repr", hue="kind", s=40, ax=axes[0])
+sns.stripplot(data=both[both.kind == "synthetic"].assign(**{"d ": lambda t: t.d.astype(int)}), x="d ", y="d_repr",
+              native_scale=True, jitter=0.15, ax=axes[1], size=4)
+top = max(both.bound.max(), both.TwoNN.max(), both.d_repr.max()) + 1
+for ax in axes:
+    ax.plot([0, top], [0, top], color="grey")
+    ax.plot([0, top], [1, top + 1], color="grey", linestyle=":")
+gu.label(axes[0], "estimated $d_{data}$ (TwoNN)", "$d_{repr}$ (TwoNN, second hidden layer)", "Against estimated $d_{data}$")
+gu.label(axes[1], "true latent dimension d", "$d_{repr}$ (TwoNN, second hidden layer)", "Against the true d")
 
 # %% [markdown]
 # ## Verdict
@@ -517,8 +524,9 @@ gu.label(ax, "$d_{data}$ (TwoNN)", "$d_{repr}$ (TwoNN, second hidden layer)", "R
 # `inconclusive`):
 #
 # - `max_twonn_rel_err` ≤ 0.25: TwoNN, averaged over replications, recovers every $d \le 8$ within 25%;
-# - `max_repr_excess` ≤ 1: $d_{repr} \le d_{data} + 1$ for every trained network (guaranteed for a
-#   Lipschitz network up to estimator noise);
+# - `max_repr_excess_true` ≤ 1: $d_{repr} \le d + 1$ for every trained network, with $d$ the true latent
+#   dimension for the synthetic data and the TwoNN $d_{data}$ for the real ones (guaranteed for a
+#   Lipschitz network up to estimator noise; changed after the first `cpu` run, see the rule history);
 # - `sharpness_gap_hi` ≥ 0: the sharper arm is not easier to learn (more stripes at equal $N$ is a harder
 #   task by construction; the check only fails if the sharper arm's error is below the smoother one's
 #   with a whole interval).
@@ -526,8 +534,10 @@ gu.label(ax, "$d_{data}$ (TwoNN)", "$d_{repr}$ (TwoNN, second hidden layer)", "R
 # **Reported, not judged:** `KF_orders_arms_across_d`, the fraction of cross-dimension pairs (sharper arm
 # at $d$, smoother arm at $d' \ne d$) in which $\hat K_F$ is higher for the sharper arm (1: $\hat K_F$
 # ranks the labellings across embeddings; about 0.5 or below: it does not); `rho_KF_d_mean`, Spearman
-# of $\hat K_F$ with $d$; the log-error interaction; the paired within-$d$ vulnerability difference; and
-# the main effect of $d$.
+# of $\hat K_F$ with $d$; `frac_cells_KF_higher` / `frac_cells_KF_equal`, the share of (replication, $d$)
+# cells in which the sharper arm's $\hat K_F$ is higher / identical; the log-error interaction; the paired
+# within-$d$ vulnerability difference; `max_repr_excess` against the estimated $d_{data}$; and the main
+# effect of $d$.
 
 # %%
 def spearman(a, b) -> float:
@@ -564,6 +574,7 @@ for r in range(P.seeds):
         "rho_error_d_min": min(spearman(g.d, g["test error"]) for _, g in s.groupby(["arm", "N"])),
     })
 per_rep = pd.DataFrame(per_rep)
+kf_cells = estimates.pivot_table(index=["replication", "d"], columns="arm", values="K_F")
 twonn_by_d = estimates[estimates.arm == FIRST].groupby("d").TwoNN.mean()
 small = twonn_by_d[twonn_by_d.index <= 8]
 statistics = {
@@ -571,13 +582,17 @@ statistics = {
     **interval("rho_KF_vuln", per_rep.rho_KF_vuln), **interval("dslope_log", per_rep.dslope_log),
     **interval("dvuln_paired", per_rep.dvuln_paired), **interval("sharpness_gap", per_rep.sharpness_gap),
     "KF_orders_arms_across_d": float(per_rep.KF_orders_arms_across_d.mean()),
+    "frac_cells_KF_higher": float((kf_cells[LAST] > kf_cells[FIRST]).mean()),
+    "frac_cells_KF_equal": float((kf_cells[LAST] == kf_cells[FIRST]).mean()),
     "rho_KF_d_mean": float(per_rep.rho_KF_d.mean()),
     "rho_error_d_min": float(per_rep.rho_error_d_min.min()),
     "max_twonn_rel_err": float(((small - small.index) / small.index).abs().max()) if len(small) else float("nan"),
     "max_repr_excess": float((both.d_repr - both.TwoNN).max()),
+    "max_repr_excess_true": float((both.d_repr - both.bound).max()),
     "median_slope_minus_law": float((law["fitted slope on log N"] - law["-1/d"]).median()),
 }
 print(per_rep.round(4).to_string())
+print("K_F per (replication, d) and arm:\n", kf_cells.round(2).to_string())
 print(pd.Series(statistics).round(4).to_string())
 
 RULE = gu.rule(
@@ -589,14 +604,14 @@ RULE = gu.rule(
         gu.cond("rho_KF_vuln_hi", "<=", 0.0),
     ),
     checks={"twonn_recovers_d": gu.cond("max_twonn_rel_err", "<=", 0.25),
-            "repr_dim_below_data_dim": gu.cond("max_repr_excess", "<=", 1.0),
+            "repr_dim_below_data_dim": gu.cond("max_repr_excess_true", "<=", 1.0),
             "sharper_labels_not_easier": gu.cond("sharpness_gap_hi", ">=", 0.0)},
 )
 record = gu.report_verdict(
     chapter="intrinsic_properties", params=P, rule=RULE, statistics=statistics,
     seeds=sorted(syn.seed.unique().tolist() + real_res.seed.unique().tolist()),
-    headline=["dslope_mean", "dslope_lo", "dlogKF_mean", "dlogKF_lo", "rho_KF_vuln_mean", "rho_KF_vuln_hi",
-              "KF_orders_arms_across_d", "rho_KF_d_mean"],
+    headline=["KF_orders_arms_across_d", "rho_KF_d_mean", "frac_cells_KF_equal", "dlogKF_lo", "dslope_mean",
+              "dslope_lo", "rho_KF_vuln_lo", "rho_KF_vuln_hi"],
 )
 
 # %% [markdown]
@@ -618,6 +633,21 @@ record = gu.report_verdict(
 #   rule reads the interaction, the measured $\hat K_F$ and its correlation with vulnerability, with
 #   t-intervals over replications; the attack radius is now one radius for all synthetic datasets, as
 #   the paper uses one $\epsilon$ for all.
+# - **First `cpu` run of this rule** (committed before it ran; check `repr_dim_below_data_dim` then read
+#   `max_repr_excess`, $d_{repr} - d_{data}$ with the TwoNN estimate, ≤ 1): main run **inconclusive**,
+#   for two reasons. The measured $\hat K_F$ did not separate the arms with an interval (`dlogKF` 0.26,
+#   interval [−0.03, 0.55]; higher for the sharper arm in 10 of 15 (replication, $d$) cells, identical in
+#   5), and the check failed (`max_repr_excess` 1.07, one network at $d = 8$, $\omega = 3$, $N = 4000$:
+#   $d_{repr}$ 7.30 against a TwoNN $d_{data}$ of 6.22 for a true $d$ of 8). The interaction itself was
+#   clear (`dslope` 0.051, [0.046, 0.057]) and so was the vulnerability correlation (`rho_KF_vuln` 0.31,
+#   [0.16, 0.47]). Falsification run **contradicted**: `dslope` −0.001, [−0.003, 0.002], `dlogKF` exactly
+#   0, but `rho_KF_vuln` −0.67, [−0.99, −0.34]. Wall times 116 s and 108 s (loaded machine).
+# - **Why the check changed.** The bound is a statement about the true dimension of the data manifold,
+#   and TwoNN underestimates $d$ more on the curved input manifold than on the representation, so
+#   comparing two estimates failed for the estimator's bias, not the network (the `gpu` profile's
+#   $d = 12, 16$ would fail it every time). The check now compares synthetic networks with their known
+#   $d$ (real ones still with the estimate); the estimate-based excess is reported. This does not change
+#   the cpu verdict, which stays inconclusive on `dlogKF`.
 
 # %% [markdown]
 # ## Faithfulness notes
