@@ -539,6 +539,22 @@ record = gu.report_verdict(
 #   pass could come from bookkeeping; (3) at smoke, Spearman over 5 orders means little. The new rule reads
 #   the paper's estimator, requires it to beat the zeroth-order baseline by a margin with intervals, scores
 #   at least 10 orders at every profile, and keeps the old estimator as a reported second arm.
+# - **This rule, first `cpu` run** (rule unchanged since; 22 scored orders): main run **contradicted**,
+#   through the error leg. The paper's estimator at second order misses most of the distance between
+#   orders (median relative error 0.795) and its zeroth-order baseline almost as much (0.799): error gain
+#   −0.002, interval $[-0.013, 0.008]$, confidently below the 0.1 margin. Its ranking is mediocre and not
+#   clearly better than the baseline's: Spearman 0.59 against 0.47, rank gain 0.12, interval
+#   $[-0.05, 0.39]$. Second order did not beat first (error difference −0.008, interval $[-0.018, 0.003]$);
+#   the projected first-order estimate (k = 256) ranked at 0.52. The falsification run was
+#   **contradicted** too (both gains exactly 0), so not `supported`, as it must be. The second arm, with
+#   the new order's own Adam moments, reached Spearman 0.997 and median error 0.043 at first order,
+#   against 0.59 and 0.46 at its zeroth order. Both checks held. Wall time 104 s (main) and 108 s
+#   (falsification), on a machine shared with other sessions (load 4–5 on 2 cores); smoke 9.3 s and 9.2 s.
+# - **How to read it.** The Taylor expansion is not what fails: in the second arm it removes nine tenths of
+#   the zeroth-order error. What fails is expanding the update term with the reference run's optimizer
+#   state held fixed: the new order's update then carries the reference run's momentum, and its error is
+#   set by that mismatch, which no order of expansion in $\gamma_t-	heta_t$ can repair. The contradiction is
+#   of the paper's estimator as we read it (see the notes), at one pass over small batches.
 
 # %% [markdown]
 # ## Faithfulness notes
