@@ -81,7 +81,7 @@
 #
 # **What is scaled down.** MNIST-1D (4800 training signals, `cpu`) instead of CIFAR images, with a
 # separate 6000-signal test set; a three-layer 1-D CNN instead of ResNet18; 30 epochs with the clustering
-# at epoch 3 (10%); 8 paired seeds trained together as one stack; SGD only on `cpu` (SAM doubles the cost
+# at epoch 3 (10%); 6 paired seeds trained together as one stack; SGD only on `cpu` (SAM doubles the cost
 # and runs in the `gpu` profile, or pass `optimizers=["sgd", "sam"]`).
 #
 # **Falsification run.** `upsample="random"`: the USEFUL arm duplicates a uniformly random subset of the
@@ -120,7 +120,7 @@ optimizers = ["sgd"]  # base optimizers compared, sgd and or sam (sam runs in th
 sam_rho = 0.05  # SAM neighbourhood radius rho
 lr = 0.05  # initial step size
 batch_size = 128  # minibatch size
-seeds = 8  # paired seeds (plain, USEFUL and random upsampling share the initialization)
+seeds = 6  # paired seeds (plain, USEFUL and random upsampling share the initialization)
 upsample = "slow"  # what the USEFUL arm duplicates, slow (its slow cluster) or random (a random subset of that size)
 min_gain = 0.005  # smallest test-accuracy gain counted as an improvement (half a point)
 
@@ -335,7 +335,9 @@ for opt in P.optimizers:
 
     def track(models: many.ManyModels, epoch: int) -> None:
         """First epoch after which each training example is classified correctly by the plain runs."""
-        right = (outputs(models, x_train)[:P.seeds].argmax(-1) == y_train).cpu()
+        with torch.no_grad():  # the plain runs are the first P.seeds models of the stack
+            plain_params = {n: p[:P.seeds] for n, p in models.params.items()}
+            right = (models.forward(plain_params, x_train).argmax(-1) == y_train).cpu()
         first_right[right & first_right.isnan()] = epoch
 
     models = train(opt, stack_sets, seed_list * len(CONDITIONS), seed_list * len(CONDITIONS), P.epochs,
@@ -560,7 +562,7 @@ record = gu.report_verdict(
 #   positive", which a null effect passes one time in eight; the paper's own claim (USEFUL beats plain
 #   training) was not in the rule; `supported` did not require USEFUL to beat plain training; and
 #   `contradicted` could fire only if USEFUL were significantly *worse* than random upsampling, never when
-#   it simply does not help. The repair uses 8 paired seeds and $t$-intervals, decides both sub-claims with
+#   it simply does not help. The repair uses 6 paired seeds and $t$-intervals, decides both sub-claims with
 #   a smallest gain of interest so that "no gain" is reachable, and replaces the fast-cluster null by
 #   random upsampling of the same size in the USEFUL arm (duplicating the fast cluster changes the size,
 #   hence the number of updates, and reverses the cause rather than removing it).
@@ -568,14 +570,14 @@ record = gu.report_verdict(
 # %% [markdown]
 # ## Faithfulness notes
 #
-# - **This repair.** Two sub-claims (vs plain, vs random upsampling), each with a $t$-interval over 8
+# - **This repair.** Two sub-claims (vs plain, vs random upsampling), each with a $t$-interval over 6
 #   paired seeds (was a percentile bootstrap over 3) and a pre-stated combination; a smallest gain of
 #   interest `min_gain` so that the claim can fail when USEFUL does not help; the falsification switch
 #   `upsample` (`random` duplicates a random subset of the slow clusters' size in the USEFUL arm); a
 #   separate, larger test set (6000 signals instead of 1200) so that test-set sampling noise does not
 #   swamp differences of a fraction of a point; the early split's separation of late-learned examples
 #   became an instrument check. The training, clustering and both controls are unchanged.
-# - **Scale.** A 1-D CNN of about 10k parameters on 4800 MNIST-1D training signals, 30 epochs, 8 seeds
+# - **Scale.** A 1-D CNN of about 10k parameters on 4800 MNIST-1D training signals, 30 epochs, 6 seeds
 #   (`cpu`), instead of ResNets on CIFAR-scale images for 200 epochs. No data augmentation, so the
 #   paper's combination with TrivialAugment is not tested. The `gpu` profile (32000 training signals,
 #   100 epochs with the split at epoch 8, SGD and SAM, 10 seeds) was not run here.
@@ -596,5 +598,9 @@ record = gu.report_verdict(
 #   bars in the paper's figures; the stored full text held only the abstract and introduction, so no
 #   error value is quoted: not found, after searching the `pages` corpus (arXiv HTML v2, v1 pages,
 #   summaries), the `code` corpus and the authors' group's repositories.
-# - **Budget.** Timed on this machine's two shared cores (loaded by other jobs); the chapter's own wall
-#   time is in its record.
+# - **Budget.** The stack of 3 arms × seeds costs about twice the old 3-seed run per epoch at 8 seeds
+#   and about 1.6-2 times at 6 (timed for two epochs on this machine's two shared cores, loaded by other
+#   jobs, before any `cpu` run); 6 seeds keep the `cpu` run near the budget, so the rule was committed
+#   with 8 and changed to 6 before it first ran. The chapter's own wall time is in its record. The
+#   clustering and the learning-time figure use the plain runs only, evaluated on the plain models of
+#   the stack.
