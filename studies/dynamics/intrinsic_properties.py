@@ -503,7 +503,8 @@ gu.label(axes[1], "true latent dimension d", "$d_{repr}$ (TwoNN, second hidden l
 # %% [markdown]
 # ## Verdict
 #
-# The rule was fixed and committed before the first `cpu` run. Intervals are 95% Student-t intervals over
+# The rule was fixed and committed before the first `cpu` run (one instrument check changed after it; see
+# the rule history). Intervals are 95% Student-t intervals over
 # the `seeds` replications; `_lo` / `_hi` are their ends.
 #
 # **Evidence** (measurements that could come out either way):
