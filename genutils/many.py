@@ -106,6 +106,30 @@ def batch_order(n: int, batch_size: int, generator: torch.Generator) -> Iterator
             yield perm[i * batch_size:(i + 1) * batch_size]
 
 
+class BatchOrders:
+    """`batch_order` for K models at once: (K, batch) indices per step, one stacked draw per epoch.
+
+    Model i sees exactly the batches `batch_order(n, batch_size, Generator().manual_seed(seeds[i]))`
+    gives; the permutations of an epoch are drawn together and sliced, so a step costs one index op.
+    """
+
+    def __init__(self, n: int, batch_size: int, seeds: Sequence[int], device: torch.device | str = "cpu"):
+        if not 0 < batch_size <= n:
+            raise ValueError(f"batch_size must be in [1, {n}], got {batch_size}")
+        self.n, self.batch_size, self.device = n, batch_size, device
+        self.generators = [torch.Generator().manual_seed(s) for s in seeds]
+        self.per_epoch, self.i, self.perms = n // batch_size, 0, None
+
+    def __next__(self) -> torch.Tensor:
+        if self.perms is None or self.i == self.per_epoch:
+            self.perms = torch.stack([torch.randperm(self.n, generator=g) for g in self.generators]).to(self.device)
+            self.i = 0
+        b = self.batch_size
+        out = self.perms[:, self.i * b:(self.i + 1) * b]
+        self.i += 1
+        return out
+
+
 def _per_model(value: float | Sequence[float], k: int, name: str, device) -> torch.Tensor:
     t = torch.as_tensor(value, dtype=torch.float32, device=device).flatten()
     if t.numel() == 1:
@@ -137,11 +161,15 @@ class History:
         return pd.DataFrame(self.rows)
 
 
+OPTIMIZERS = ("sgd", "adam", "adamw")
+
+
 def train_many(models: ManyModels, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, *, steps: int,
                data_seeds: Sequence[int], batch_size: int | None = None, per_model_data: bool = False,
                optimizer: str = "sgd", lr: float | Sequence[float] = 0.1,
                weight_decay: float | Sequence[float] = 0.0, momentum: float = 0.0,
                betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+               schedule: Callable[[int], float] | None = None, clip: float | None = None,
                record: Callable[[ManyModels, int], dict[str, torch.Tensor]] | None = None,
                record_at: Sequence[int] = (), desc: str = "training") -> History:
     """Train all K models in place for `steps` steps; return the per-model metrics of `record`.
@@ -150,7 +178,11 @@ def train_many(models: ManyModels, x: torch.Tensor, y: torch.Tensor, loss_fn: Lo
     Data are shared by all models, or one dataset per model ((K, n, ...) with
     `per_model_data=True`); model i draws its minibatches from `data_seeds[i]`
     (full batch when `batch_size` is None). `lr` and `weight_decay` may differ
-    per model. SGD (with momentum) and Adam match `torch.optim` step for step.
+    per model. SGD (with momentum), Adam and AdamW (decoupled weight decay) match
+    `torch.optim` step for step; `schedule(t)` multiplies the learning rate of update
+    t (as `torch.optim.lr_scheduler.LambdaLR`), and `clip` caps each model's gradient
+    norm (as `torch.nn.utils.clip_grad_norm_`). The update is one `torch._foreach_*`
+    call per operation over all tensors, not a Python loop over parameters.
     `record(models, step)` returns metrics of shape (K,), taken after `step`
     updates for each step in `record_at` (0 is the initialization); it may
     raise `StopTraining` to end training there.
@@ -158,20 +190,24 @@ def train_many(models: ManyModels, x: torch.Tensor, y: torch.Tensor, loss_fn: Lo
     k, device = models.k, next(iter(models.params.values())).device
     if len(data_seeds) != k:
         raise ValueError(f"need one data seed per model: {k} models, {len(data_seeds)} seeds")
-    if optimizer not in ("sgd", "adam"):
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    if clip is not None and not clip > 0:
+        raise ValueError(f"clip must be a positive gradient norm or None, got {clip!r}")
     n = x.shape[1] if per_model_data else x.shape[0]
     lr_k = _per_model(lr, k, "lr", device)
     wd_k = _per_model(weight_decay, k, "weight_decay", device)
     use_wd, same_lr = bool((wd_k != 0).any()), bool((lr_k == lr_k[0]).all())
-    lr_value = float(lr_k[0])
     full = batch_size is None
-    orders = None if full else [batch_order(n, batch_size, torch.Generator().manual_seed(s)) for s in data_seeds]
+    orders = None if full else BatchOrders(n, batch_size, data_seeds, device)
 
     batched = per_model_data or not full  # minibatches differ per model even when the data are shared
     per_model_loss = vmap(loss_fn, in_dims=(0, 0 if batched else None))
-    names = list(models.params)
-    state = {name: (torch.zeros_like(p), torch.zeros_like(p)) for name, p in models.params.items()}
+    params = list(models.params.values())
+    views = [(k,) + (1,) * (p.ndim - 1) for p in params]
+    wd = [wd_k.view(v) for v in views]
+    m_buf = [torch.zeros_like(p) for p in params]
+    v_buf = [torch.zeros_like(p) for p in params] if optimizer != "sgd" else []
     history, wanted = History(), set(record_at)
     rows = torch.arange(k, device=device)[:, None]
 
@@ -187,32 +223,48 @@ def train_many(models: ManyModels, x: torch.Tensor, y: torch.Tensor, loss_fn: Lo
         if full:
             xb, yb = x, y
         else:
-            idx = torch.stack([next(o) for o in orders]).to(device)
+            idx = next(orders)
             xb, yb = (x[rows, idx], y[rows, idx]) if per_model_data else (x[idx], y[idx])
-        params = {name: p.detach().requires_grad_() for name, p in models.params.items()}
-        losses = per_model_loss(models.forward(params, xb, per_model=batched), yb)
-        grads = dict(zip(names, torch.autograd.grad(losses.sum(), list(params.values()))))
+        live = {name: p.detach().requires_grad_() for name, p in models.params.items()}
+        losses = per_model_loss(models.forward(live, xb, per_model=batched), yb)
+        grads = list(torch.autograd.grad(losses.sum(), list(live.values())))
         with torch.no_grad():
-            for name, p in models.params.items():
-                shape = (k,) + (1,) * (p.ndim - 1)
-                g = grads[name] + wd_k.view(shape) * p if use_wd else grads[name]
-                m, v = state[name]
-                if optimizer == "sgd":
-                    if momentum:
-                        if t == 0:
-                            m.copy_(g)
-                        else:
-                            m.mul_(momentum).add_(g)
-                        g = m
-                    if same_lr:
-                        p.sub_(g, alpha=lr_value)
+            mult = 1.0 if schedule is None else float(schedule(t))
+            lr_t = lr_k * mult
+            if clip is not None:
+                norm = torch.stack([g.pow(2).flatten(1).sum(1) for g in grads]).sum(0).sqrt()
+                coef = (clip / (norm + 1e-6)).clamp(max=1.0)
+                torch._foreach_mul_(grads, [coef.view(v) for v in views])
+            if use_wd and optimizer == "adamw":
+                torch._foreach_mul_(params, [(1 - lr_t * wd_k).view(v) for v in views])
+            elif use_wd:
+                torch._foreach_add_(grads, torch._foreach_mul(params, wd))
+            if optimizer == "sgd":
+                if momentum:
+                    if t == 0:
+                        torch._foreach_copy_(m_buf, grads)
                     else:
-                        p.sub_(lr_k.view(shape) * g)
+                        torch._foreach_mul_(m_buf, momentum)
+                        torch._foreach_add_(m_buf, grads)
+                    grads = m_buf
+                if same_lr:
+                    torch._foreach_add_(params, grads, alpha=-float(lr_t[0]))
                 else:
-                    m.mul_(betas[0]).add_(g, alpha=1 - betas[0])
-                    v.mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
-                    c1, c2 = 1 - betas[0] ** (t + 1), (1 - betas[1] ** (t + 1)) ** 0.5
-                    p -= (lr_k.view(shape) / c1) * m / (v.sqrt() / c2 + eps)
+                    torch._foreach_sub_(params, torch._foreach_mul(grads, [lr_t.view(v) for v in views]))
+            else:
+                torch._foreach_lerp_(m_buf, grads, 1 - betas[0])
+                torch._foreach_mul_(v_buf, betas[1])
+                torch._foreach_addcmul_(v_buf, grads, grads, value=1 - betas[1])
+                c1, c2 = 1 - betas[0] ** (t + 1), (1 - betas[1] ** (t + 1)) ** 0.5
+                denom = torch._foreach_sqrt(v_buf)
+                torch._foreach_div_(denom, c2)
+                torch._foreach_add_(denom, eps)
+                if same_lr:
+                    torch._foreach_addcdiv_(params, m_buf, denom, value=-float(lr_t[0]) / c1)
+                else:
+                    step = torch._foreach_div(m_buf, denom)
+                    torch._foreach_mul_(step, [(lr_t / c1).view(v) for v in views])
+                    torch._foreach_sub_(params, step)
     return history
 
 
@@ -220,18 +272,26 @@ def train_one(make_model: Callable[[], nn.Module], x: torch.Tensor, y: torch.Ten
               seed: int, data_seed: int, steps: int, batch_size: int | None = None, optimizer: str = "sgd",
               lr: float = 0.1, weight_decay: float = 0.0, momentum: float = 0.0,
               betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+              schedule: Callable[[int], float] | None = None, clip: float | None = None,
               device: torch.device | str = "cpu") -> nn.Module:
     """The reference: one model with `torch.optim`, the same init and data order as in `train_many`."""
     model = build(make_model, seed, device)
     if optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
-    else:
+    elif optimizer == "adam":
         opt = torch.optim.Adam(model.parameters(), lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    else:
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    sched = None if schedule is None else torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     order = None if batch_size is None else batch_order(x.shape[0], batch_size, torch.Generator().manual_seed(data_seed))
     for _ in range(steps):
         idx = None if order is None else next(order).to(x.device)
         xb, yb = (x, y) if idx is None else (x[idx], y[idx])
         opt.zero_grad(set_to_none=True)
         loss_fn(model(xb), yb).backward()
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
+        if sched is not None:
+            sched.step()
     return model

@@ -22,6 +22,11 @@ def data():
     dict(optimizer="sgd", lr=[0.05, 0.1, 0.2], momentum=0.0, weight_decay=0.0),
     dict(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=[0.0, 1e-3, 1e-2]),
     dict(optimizer="adam", lr=[1e-3, 3e-3, 1e-2], weight_decay=1e-4),
+    dict(optimizer="adam", lr=3e-3, weight_decay=0.0),
+    dict(optimizer="adamw", lr=[1e-3, 3e-3, 1e-2], weight_decay=[0.0, 0.1, 0.3]),
+    dict(optimizer="adamw", lr=1e-2, weight_decay=0.05, clip=0.05,
+         schedule=lambda t: min(1.0, (t + 1) / 5) * 0.5 ** (t / 10)),
+    dict(optimizer="sgd", lr=0.2, momentum=0.9, clip=0.1, schedule=lambda t: 1 - t / 25),
 ])
 def test_stacked_training_equals_training_each_model_alone(data, opt):
     x, y = data
@@ -30,6 +35,7 @@ def test_stacked_training_equals_training_each_model_alone(data, opt):
     many.train_many(models, x, y, F.cross_entropy, steps=25, batch_size=16, data_seeds=data_seeds, **opt)
     for i in range(3):
         per = {key: (v[i] if isinstance(v, list) else v) for key, v in opt.items()}
+
         alone = many.train_one(mlp, x, y, F.cross_entropy, seed=seeds[i], data_seed=data_seeds[i], steps=25,
                                batch_size=16, **per)
         together = models.model(i)
@@ -112,3 +118,29 @@ def test_record_can_stop_training_early(data):
     alone = many.train_one(mlp, x, y, F.cross_entropy, seed=1, data_seed=1, steps=3, batch_size=16, lr=0.1)
     assert torch.allclose(alone[0].weight, models.model(1)[0].weight, atol=1e-5)
     assert not torch.equal(start, models.params["0.weight"])
+
+
+def test_clipping_caps_each_models_gradient_norm_separately(data):
+    """With a tiny clip every model moves by lr*clip in norm on its first SGD step, whatever its gradient."""
+    x, y = data
+    models = many.stack(mlp, [0, 1, 2])
+    start = {n: p.clone() for n, p in models.params.items()}
+    many.train_many(models, x, y, F.cross_entropy, steps=1, data_seeds=[0, 1, 2], lr=[1.0, 2.0, 4.0], clip=1e-3)
+    moved = torch.stack([(models.params[n] - start[n]).pow(2).flatten(1).sum(1) for n in start]).sum(0).sqrt()
+    assert torch.allclose(moved, torch.tensor([1e-3, 2e-3, 4e-3]), rtol=1e-3)
+
+
+def test_batch_orders_match_one_generator_per_model():
+    orders = many.BatchOrders(10, 3, [4, 5])
+    singles = [many.batch_order(10, 3, torch.Generator().manual_seed(s)) for s in (4, 5)]
+    for _ in range(7):
+        assert torch.equal(next(orders), torch.stack([next(o) for o in singles]))
+
+
+def test_unknown_optimizer_and_bad_clip_are_named(data):
+    x, y = data
+    models = many.stack(mlp, [0])
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        many.train_many(models, x, y, F.cross_entropy, steps=1, data_seeds=[0], optimizer="lion")
+    with pytest.raises(ValueError, match="clip must be a positive"):
+        many.train_many(models, x, y, F.cross_entropy, steps=1, data_seeds=[0], clip=0.0)
