@@ -1,20 +1,14 @@
-"""Find chapters, resolve their parameters, execute them with papermill, cache the results.
+"""Execute chapters with papermill, in worker processes, through the cache.
 
-One chapter runs in one worker process (its kernel is a child of that worker);
+One chapter run executes in one worker process (its kernel is a child of that worker);
 a failure is recorded and the batch goes on. Each chapter has a main run and a
 falsification run: the same parameters with the values of its ``genbook.null``
-metadata on top, which remove the cause the paper names. A run is cached under a key made of
-the chapter's source, its effective parameters, the profile label and genutils'
-own source; only complete, successful runs are ever written to the cache, and
-always by an atomic rename. The key covers the library chapters import, not this build
-tool (``genutils.build``), so a change to the runner or the book never reruns a chapter.
+metadata on top, which remove the cause the paper names. Discovery and parameters live in
+`discovery`, the cache in `cache`; their names are re-exported here for convenience.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -23,202 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..params import ParameterError, assigned_names, merge_params
-from ..verdict import MIME_TYPE
+from ..params import ParameterError
+from .cache import atomic_copy, cache_key, read_records
+from .discovery import (BOOK_DIR, LIBRARY, PARTS, PROFILES, ROOT, RUNS, STUDIES, WORK, Chapter, ChapterError,
+                        discover, load_chapter, profile_label, resolve, select)
 
-LIBRARY = Path(__file__).resolve().parent.parent
-ROOT = LIBRARY.parent
-STUDIES = ROOT / "studies"
-PARTS = ("theory", "dynamics", "ood", "transformers", "llm", "rl_graphs")
-PROFILES = ("smoke", "cpu", "gpu")
-BOOK_DIR = ROOT / "book"
-WORK = Path(os.environ.get("GENBOOK_HOME", ROOT / ".genbook"))
-
-
-class ChapterError(ValueError):
-    """A chapter file breaks the convention (no parameters cell, no genbook metadata, ...)."""
-
-
-@dataclass(frozen=True)
-class Chapter:
-    """What the runner knows about a chapter without executing it."""
-
-    path: Path
-    slug: str
-    part: str
-    title: str
-    paper: str
-    claim: str
-    defaults: dict[str, Any]
-    profiles: dict[str, dict[str, Any]]
-    null: dict[str, Any] | None = None
-    null_reason: str = ""
-
-    @property
-    def notebook(self) -> Path:
-        return self.path.with_suffix(".ipynb")
-
-    @property
-    def name(self) -> str:
-        return f"{self.part}/{self.slug}"
-
-
-def load_chapter(path: Path) -> Chapter:
-    """Read a chapter's `.py`: its genbook metadata and the defaults in its parameters cell."""
-    import jupytext
-
-    path = Path(path)
-    nb = jupytext.read(path)
-    meta = nb.metadata.get("genbook")
-    if not isinstance(meta, dict):
-        raise ChapterError(f"{path}: no 'genbook' metadata in the jupytext header")
-    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
-    if len(cells) != 1:
-        raise ChapterError(f"{path}: expected exactly one cell tagged 'parameters', found {len(cells)}")
-    defaults = assigned_names(cells[0].source)
-    profiles = {"cpu": {}, **{k: dict(v or {}) for k, v in meta.get("profiles", {}).items()}}
-    for profile, overrides in profiles.items():
-        unknown = sorted(set(overrides) - set(defaults))
-        if unknown:
-            raise ChapterError(f"{path}: profile '{profile}' sets unknown parameter(s) {', '.join(unknown)}")
-    part = meta.get("part", path.parent.name)
-    if part != path.parent.name:
-        raise ChapterError(f"{path}: metadata says part '{part}' but the file is in '{path.parent.name}'")
-    null, reason = _read_null(path, meta, defaults)
-    return Chapter(path=path, slug=path.stem, part=part, title=meta.get("title", path.stem),
-                   paper=meta.get("paper", ""), claim=meta.get("claim", ""), defaults=defaults, profiles=profiles,
-                   null=null, null_reason=reason)
-
-
-def _read_null(path: Path, meta: dict[str, Any], defaults: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
-    """The falsification run's parameter values and its reason; None when the chapter declares none."""
-    if None in meta:
-        raise ChapterError(f"{path}: a bare `null:` key reads as no key in YAML; write it quoted, `'null':`")
-    null, reason = meta.get("null"), str(meta.get("null_reason", "") or "").strip()
-    if null is None:
-        if reason:
-            raise ChapterError(f"{path}: 'null_reason' is given but 'null' (the parameter values) is not")
-        return None, ""
-    if not isinstance(null, dict) or not null:
-        raise ChapterError(f"{path}: 'null' must map parameter names to the values that remove the cause")
-    try:
-        merge_params(defaults, null, origin=f"the falsification run ('null') of {path}")
-    except ParameterError as exc:
-        raise ChapterError(f"{path}: {exc}") from None
-    if not reason:
-        raise ChapterError(f"{path}: 'null' needs a 'null_reason': one sentence on which cause it removes")
-    return dict(null), reason
-
-
-def discover(root: Path = STUDIES, broken: list[ChapterError] | None = None) -> list[Chapter]:
-    """Every chapter under `root`, in book order (part, then file name).
-
-    A chapter file that breaks the convention raises ChapterError; pass a list as `broken` to collect
-    those errors there instead and get the chapters that load (so one half-edited chapter does not stop
-    work on the others).
-    """
-    paths = [p for p in Path(root).glob("*/*.py") if not p.name.startswith("_")]
-    order = {p: i for i, p in enumerate(PARTS)}
-    paths.sort(key=lambda p: (order.get(p.parent.name, len(PARTS)), p.name))
-    chapters = []
-    for path in paths:
-        try:
-            chapters.append(load_chapter(path))
-        except ChapterError as exc:
-            if broken is None:
-                raise
-            broken.append(exc)
-        except Exception as exc:  # noqa: BLE001 - an unreadable file (bad YAML, bad syntax) is a broken chapter
-            error = ChapterError(f"{path}: cannot be read ({type(exc).__name__}: {exc})")
-            if broken is None:
-                raise error from exc
-            broken.append(error)
-    return chapters
-
-
-def select(chapters: list[Chapter], names: list[str]) -> list[Chapter]:
-    """Chapters matching each name (slug, part/slug, a part, or a path); an unknown name is an error."""
-    if not names or names == ["all"]:
-        return chapters
-    chosen: list[Chapter] = []
-    for name in names:
-        stem = Path(name).with_suffix("").as_posix().removeprefix("studies/")
-        hits = [c for c in chapters if stem in (c.slug, c.name, c.part)]
-        if not hits:
-            raise ChapterError(f"no chapter matches '{name}'; `genbook list` shows them all")
-        chosen += [c for c in hits if c not in chosen]
-    return chosen
-
-
-RUNS = ("main", "falsification")
-
-
-def resolve(chapter: Chapter, profile: str = "cpu", overrides: dict[str, Any] | None = None,
-            run: str = "main") -> tuple[dict[str, Any], dict[str, Any]]:
-    """(effective parameters, those that differ from the cpu defaults) for a profile and `-p` overrides.
-
-    The falsification run (`run="falsification"`) lays the chapter's `null` values over the same
-    parameters: same sizes and seeds, only the cause removed.
-    """
-    if run not in RUNS:
-        raise ValueError(f"run must be one of {', '.join(RUNS)}, got {run!r}")
-    if profile not in chapter.profiles:
-        raise ParameterError("profile", f"'{profile}' is not a profile of {chapter.name} "
-                                        f"(it has {', '.join(chapter.profiles)})")
-    overrides = overrides or {}
-    layers = [chapter.profiles[profile], overrides]
-    if run == "falsification":
-        if chapter.null is None:
-            raise ParameterError("null", f"{chapter.name} declares no falsification run (genbook.null)")
-        clash = sorted(set(overrides) & set(chapter.null))
-        if clash:
-            raise ParameterError(clash[0], "is set by the falsification run; leave it out with --null")
-        layers.append(chapter.null)
-    effective = merge_params(chapter.defaults, *layers, origin=f"the parameters of {chapter.name}")
-    injected = {k: v for k, v in effective.items() if chapter.defaults[k] != v or k in overrides}
-    return effective, injected
-
-
-def profile_label(profile: str, overrides: dict[str, Any] | None) -> str:
-    """`cpu`, or `cpu -p lr=0.2` when single parameters were overridden."""
-    if not overrides:
-        return profile
-    return profile + " " + " ".join(f"-p {k}={v!r}" for k, v in sorted(overrides.items()))
-
-
-def _genutils_digest() -> str:
-    """Hash of the library chapters import (genutils without this build tool, which computes nothing)."""
-    h = hashlib.sha256()
-    build = Path(__file__).resolve().parent
-    for p in sorted(LIBRARY.rglob("*.py")):
-        if build in p.resolve().parents:
-            continue
-        h.update(p.relative_to(ROOT).as_posix().encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()
-
-
-def cache_key(chapter: Chapter, effective: dict[str, Any], label: str, run: str = "main") -> str:
-    """Hash of the chapter's source, its effective parameters, the profile label, the run and genutils' source."""
-    h = hashlib.sha256()
-    h.update(chapter.path.read_bytes())
-    h.update(json.dumps(effective, sort_keys=True, default=repr).encode())
-    h.update(label.encode())
-    h.update(run.encode())
-    h.update(_genutils_digest().encode())
-    return h.hexdigest()[:20]
-
-
-def read_records(notebook: Any) -> list[dict[str, Any]]:
-    """Every verdict record in an executed notebook's outputs (there should be exactly one)."""
-    records = []
-    for cell in notebook.cells:
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if MIME_TYPE in data:
-                rec = data[MIME_TYPE]
-                records.append(json.loads(rec) if isinstance(rec, str) else dict(rec))
-    return records
+__all__ = ["BOOK_DIR", "LIBRARY", "PARTS", "PROFILES", "ROOT", "RUNS", "STUDIES", "WORK", "Chapter", "ChapterError",
+           "Result", "cache_key", "discover", "load_chapter", "not_falsifiable", "profile_label", "read_records",
+           "resolve", "run_chapters", "select", "summary_table", "timing_table"]
 
 
 @dataclass
@@ -245,13 +51,6 @@ class Result:
     def wall_time_s(self) -> float:
         """The chapter's own wall time (from its record), else the time the run took."""
         return float(self.record["wall_time_s"]) if self.record else self.run_time_s
-
-
-def _atomic_copy(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
 
 
 def _ipc_kernel_manager(folder: str) -> type:
@@ -303,7 +102,7 @@ def _execute(path: str, injected: dict[str, Any], label: str, run: str, out: str
     if records[0].get("run", "main") != run:
         return "failed", None, f"the record says run {records[0].get('run')!r}, expected {run!r}", seconds
     if cache:
-        _atomic_copy(out_path, Path(cache))
+        atomic_copy(out_path, Path(cache))
     return "ok", records[0], "", seconds
 
 
@@ -343,7 +142,7 @@ def run_chapters(chapters: list[Chapter], profile: str = "cpu", overrides: dict[
             if use_cache and cached.exists():
                 records = read_records(nbformat.read(cached, as_version=4))
                 if len(records) == 1:
-                    _atomic_copy(cached, out)
+                    atomic_copy(cached, out)
                     res.status, res.record, res.notebook = "cached", records[0], out
                     continue
             pending.append((ch, run, injected, out, cached if use_cache else None))
