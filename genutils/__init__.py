@@ -6,6 +6,7 @@ generators, plots and progress bars; the paper's own method stays in the chapter
 """
 from .chapter import current_profile, report_verdict
 from .data import cluster_data, mnist1d, noisy_labels
+from .explore import explore
 from .params import Bool, Choice, Float, Int, List, Optional, ParameterError, Params, check_params
 from .plots import label, set_theme, subplots
 from .progress import progress
@@ -22,7 +23,7 @@ configure_threads()
 __all__ = [
     "Bool", "Choice", "Float", "Int", "List", "Optional", "ParameterError", "Params", "all_of", "any_of",
     "bootstrap_ci", "check_params", "cluster_data", "cond", "configure_threads", "current_profile", "current_run", "device",
-    "environment", "label", "marchenko_pastur_atom", "marchenko_pastur_pdf", "marchenko_pastur_support",
+    "environment", "explore", "label", "marchenko_pastur_atom", "marchenko_pastur_pdf", "marchenko_pastur_support",
     "mean_sd", "mnist1d", "noisy_labels", "not_", "progress", "report_verdict", "rng", "rule", "seed_everything",
     "set_theme", "subplots", "t_interval",
 ]
