@@ -1,6 +1,6 @@
 # The two commands of the README. Both create .venv and install into it when missing.
 PROFILE ?= cpu
-JOBS ?= 1
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -99,7 +100,8 @@ def parser() -> argparse.ArgumentParser:
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--profile", choices=PROFILES, default="cpu", help="parameter profile (default: cpu)")
-        sp.add_argument("-j", "--jobs", type=int, default=1, help="chapters run in parallel (default: 1)")
+        sp.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                        help="runs executed at once, each kernel with cores/jobs threads (default: every core)")
         sp.add_argument("--no-cache", action="store_true", help="execute even if a cached run exists")
         sp.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell (default: 1800)")
 
@@ -133,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ChapterError, ParameterError) as exc:
         print(f"genbook: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("genbook: interrupted: the runs in progress were stopped with their kernels; completed runs stay "
+              "cached, nothing partial was kept", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ metadata on top, which remove the cause the paper names. Discovery and parameter
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -53,8 +55,19 @@ class Result:
         return float(self.record["wall_time_s"]) if self.record else self.run_time_s
 
 
+def _die_with_parent() -> None:
+    """In a kernel about to start (Linux): be killed when the worker that started it dies, however it dies."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _ipc_kernel_manager(folder: str) -> type:
-    """A kernel manager that talks to its kernel over Unix sockets in `folder`, not TCP on loopback."""
+    """A kernel manager that talks to its kernel over Unix sockets in `folder`, not TCP on loopback,
+    and starts kernels that die with their worker (no orphan kernel after an interrupt)."""
     from jupyter_client.manager import AsyncKernelManager
 
     class IPCKernelManager(AsyncKernelManager):
@@ -63,7 +76,33 @@ def _ipc_kernel_manager(folder: str) -> type:
             self.transport = "ipc"
             self.ip = os.path.join(folder, "kernel")
 
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            if sys.platform.startswith("linux"):
+                kw.setdefault("preexec_fn", _die_with_parent)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
     return IPCKernelManager
+
+
+def partial_path(out: Path) -> Path:
+    """Where a run writes its notebook until it completes (then renamed to `out`)."""
+    return out.with_name(f".{out.stem}.partial.ipynb")
+
+
+_current_partial: Path | None = None
+
+
+def _on_sigterm(signum, frame) -> None:
+    """Worker: stop now; the kernel dies with this process, the half-written notebook goes."""
+    if _current_partial is not None:
+        _current_partial.unlink(missing_ok=True)
+    os._exit(128 + signum)
+
+
+def worker_init() -> None:
+    """Worker processes leave Ctrl-C to the parent (which stops them with SIGTERM)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def _execute(path: str, injected: dict[str, Any], label: str, run: str, out: str, cache: str | None,
@@ -78,9 +117,10 @@ def _execute(path: str, injected: dict[str, Any], label: str, run: str, out: str
     # Idle OpenMP threads sleep instead of spinning: on shared or oversubscribed cores spinning
     # threads made small-tensor chapters 5-15x slower (measured while several chapters ran at once).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    global _current_partial
     out_path = Path(out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = out_path.with_name(f".{out_path.stem}.partial.ipynb")
+    partial = _current_partial = partial_path(out_path)
     t0 = time.time()
     try:
         with tempfile.TemporaryDirectory(prefix="genbook-") as sockets:
@@ -149,21 +189,71 @@ def run_chapters(chapters: list[Chapter], profile: str = "cpu", overrides: dict[
 
     bar = tqdm(total=len(pending), desc=f"chapters ({label})", unit="run", disable=not show_progress or not pending,
                file=sys.stderr)
-    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(pending) or 1))) as pool:
-        futures = {pool.submit(_execute, str(ch.path), injected, label, run, str(out), str(c) if c else None,
-                               threads, timeout): (ch, run, out) for ch, run, injected, out, c in pending}
-        for fut in as_completed(futures):
-            ch, run, out = futures[fut]
-            res = results[ch.name, run]
-            try:
-                res.status, res.record, res.error, res.run_time_s = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a crashed worker fails its chapter only
-                res.status, res.error = "failed", f"{type(exc).__name__}: {exc}"
-            res.notebook = out if out.exists() else None
-            bar.set_postfix_str(f"{ch.slug}{' (null)' if run == 'falsification' else ''}: {res.verdict}")
-            bar.update()
-    bar.close()
+    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(pending) or 1)), initializer=worker_init)
+    try:
+        with stop_on_sigterm():
+            futures = {pool.submit(_execute, str(ch.path), injected, label, run, str(out), str(c) if c else None,
+                                   threads, timeout): (ch, run, out) for ch, run, injected, out, c in pending}
+            for fut in as_completed(futures):
+                ch, run, out = futures[fut]
+                res = results[ch.name, run]
+                try:
+                    res.status, res.record, res.error, res.run_time_s = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker fails its chapter only
+                    res.status, res.error = "failed", f"{type(exc).__name__}: {exc}"
+                res.notebook = out if out.exists() else None
+                bar.set_postfix_str(f"{ch.slug}{' (null)' if run == 'falsification' else ''}: {res.verdict}")
+                bar.update()
+    except KeyboardInterrupt:
+        stop_pool(pool, [partial_path(out) for _, _, _, out, _ in pending], cache_dir)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
     return [results[ch.name, run] for ch in chapters for run in runs]
+
+
+class stop_on_sigterm:
+    """Within the block, SIGTERM stops the run as Ctrl-C does (a KeyboardInterrupt in the main thread)."""
+
+    def __enter__(self):
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
+def stop_pool(pool: ProcessPoolExecutor, partials: list[Path], cache_dir: Path, grace_s: float = 3.0) -> None:
+    """End every worker of `pool` (SIGTERM, then SIGKILL after `grace_s`), and remove what they left half-written.
+
+    Their kernels die with them (see `_die_with_parent`); completed runs stay in the cache, and the cache
+    never holds a partial notebook since it is written by atomic rename only.
+    """
+    procs = list(getattr(pool, "_processes", {}).values())  # the executor exposes no public handle on its workers
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.time() + grace_s
+    for p in procs:
+        p.join(max(0.0, deadline - time.time()))
+        if p.is_alive():
+            p.kill()
+            p.join(1.0)
+    for path in partials:
+        path.unlink(missing_ok=True)
+    pids = {str(p.pid) for p in procs}
+    for tmp in cache_dir.glob(".*.tmp") if cache_dir.exists() else []:
+        if tmp.name.rsplit(".", 2)[-2] in pids:
+            tmp.unlink(missing_ok=True)
 
 
 def not_falsifiable(main: Result, null: Result | None) -> bool:
