@@ -263,6 +263,26 @@ ax.xaxis.set_minor_formatter("")
 gu.label(ax, "α = P/N (log scale)", "generalization error", "Late-time versus early-stopped error")
 
 # %% [markdown]
+# **Explorer.** Figure 1 one ratio at a time: move the slider over $\alpha$ to see the simulated error
+# (dots, mean ± 1 s.d.) on the theory curve, and the numbers beside it: the late-time error $L$, the
+# early-stopped error $S$ and their ratio. Look for the curve turning up at late times only near $\alpha = 1$.
+
+# %%
+def alpha_frame(alpha: float, ax) -> None:
+    sns.lineplot(data=plot_theory[plot_theory.alpha == alpha], x="step", y="E_g", color="C0", ax=ax, label="theory")
+    sns.lineplot(data=plot_sim[plot_sim.alpha == alpha], x="step", y="E_g", errorbar="sd", marker="o", linestyle="",
+                 err_style="bars", color="C3", ax=ax, label="simulation")
+    ax.set(xscale="log", yscale="log")
+    gu.label(ax, "gradient-descent step + 1", "generalization error $E_g(t)$", f"α = {alpha:g}")
+
+
+gu.explore(P.alphas, alpha_frame, label="α = P/N", start=P.alphas.index(min(P.alphas, key=lambda a: abs(math.log(a)))),
+           numbers=lambda a: {"L (t = ∞, median)": per_seed[per_seed.alpha == a].late.median(),
+                              "S (early-stopped, median)": per_seed[per_seed.alpha == a].early_stopped.median(),
+                              "L / S": per_seed[per_seed.alpha == a].late.median()
+                              / per_seed[per_seed.alpha == a].early_stopped.median()})
+
+# %% [markdown]
 # **Figure 3.** Eigenvalues of $X^\top X$ for one simulated draw at three ratios, with the
 # Marchenko–Pastur density. Look for the mass piling up near $\lambda = 0$ at $\alpha = 1$: those modes
 # carry the $\sigma_\varepsilon^2/\lambda$ noise term that blows up.
