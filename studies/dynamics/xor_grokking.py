@@ -297,6 +297,24 @@ gu.label(ax, "cluster-norm exponent mu_exp (r = d^mu_exp)", "accuracy",
          f"The window in cluster norm (d = {P.dim}, n = {P.n_train})")
 
 # %% [markdown]
+# **Explorer.** Figure 1 for every cluster-norm exponent of Figure 3 (the control, the main value and the
+# sweep): move the slider over `mu_exp` to see the whole run over training steps, with the early and late
+# accuracies beside it. Look for the window: noisy labels fitted at step 1 with test accuracy at 0.5, then
+# test accuracy rising, only for the middle values.
+
+# %%
+def mu_frame(m: float, ax) -> None:
+    long = runs[m].melt(id_vars=["step", "seed"], var_name="measured on", value_name="accuracy")
+    sns.lineplot(data=long.assign(t=long.step + 1), x="t", y="accuracy", hue="measured on", marker="o", errorbar="sd", ax=ax)
+    ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+    ax.set(xscale="log", ylim=(0, 1.05))
+    gu.label(ax, "gradient-descent step + 1 (log scale)", "accuracy", f"r = d^{m:g}" + (" (main run)" if m == P.mu_exp else ""))
+
+
+gu.explore(sorted(runs), mu_frame, label="mu_exp", start=sorted(runs).index(P.mu_exp),
+           numbers=lambda m: {k: v for k, v in summary(runs[m]).items() if k in ("early_step", "early_train", "early_test", "late_flipped", "late_test")})
+
+# %% [markdown]
 # **Figure 4.** First-layer weights of seed 0 projected on $(e_1, e_2)$, the directions of $\mu_1$ and
 # $\mu_2$ (scaled by $r$), after one step and at the end. Look for neurons spreading from one line (the
 # near-linear early network) to the four cluster directions $\pm\mu_1, \pm\mu_2$: the mechanism the paper
