@@ -33,3 +33,104 @@ def test_second_layer_matches_multichannel_conv1d():
 def test_windows_rejects_a_kernel_longer_than_the_signal():
     with pytest.raises(ValueError, match="kernel 9"):
         Windows(4, 9)
+
+
+# ---- TinyGPT ------------------------------------------------------------------------------------
+import math
+
+from genutils import many
+from genutils.models import POS_OPTIONS, OffsetInput, TinyGPT, alibi_slopes
+
+
+def tiny(pos="learned", **kw):
+    return TinyGPT(11, d_model=16, n_layers=2, n_heads=2, d_ff=32, max_len=24, pos=pos, **kw)
+
+
+@pytest.mark.parametrize("pos", POS_OPTIONS)
+def test_tinygpt_shapes_and_causality(pos):
+    torch.manual_seed(0)
+    m = tiny(pos).eval()
+    x = torch.randint(11, (3, 10))
+    out = m(x)
+    assert out.shape == (3, 10, 11)
+    for t in (0, 4, 9):  # changing token t never changes the logits before t
+        x2 = x.clone()
+        x2[:, t] = (x2[:, t] + 1) % 11
+        out2 = m(x2)
+        assert torch.allclose(out[:, :t], out2[:, :t], atol=1e-6)
+        assert not torch.allclose(out[:, t:], out2[:, t:], atol=1e-4)
+
+
+@pytest.mark.parametrize("pos, offset_matters", [("learned", True), ("none", False), ("rotary", False), ("alibi", False)])
+def test_position_offsets(pos, offset_matters):
+    # learned: the offset picks other rows of the table; NoPE and ALiBi ignore it; RoPE scores depend
+    # only on position differences, so a common shift of a whole row leaves its logits unchanged.
+    torch.manual_seed(1)
+    m = tiny(pos).eval()
+    x = torch.randint(11, (2, 8))
+    a, b = m(x), m(x, pos_offset=torch.tensor([5, 9]))
+    assert torch.allclose(a, b, atol=1e-5) != offset_matters
+
+
+def test_position_options_see_order_except_nope_at_first_token():
+    # Without positions a causal transformer still tells orders apart (the mask), but position 0 sees
+    # only itself, so swapping tokens 1 and 2 leaves position 0's logits equal under every option.
+    torch.manual_seed(2)
+    x = torch.tensor([[1, 2, 3, 4, 5]])
+    y = torch.tensor([[1, 3, 2, 4, 5]])
+    for pos in POS_OPTIONS:
+        m = tiny(pos).eval()
+        assert torch.allclose(m(x)[:, 0], m(y)[:, 0], atol=1e-6)
+        assert not torch.allclose(m(x)[:, 2], m(y)[:, 2], atol=1e-4)
+
+
+def test_rotary_rotation_preserves_norm_and_alibi_slopes():
+    from genutils.models import _rotate
+
+    q = torch.randn(2, 3, 5, 8)
+    ang = torch.rand(2, 1, 5, 4) * 6
+    assert torch.allclose(_rotate(q, ang.cos(), ang.sin()).norm(dim=-1), q.norm(dim=-1), atol=1e-5)
+    assert torch.allclose(alibi_slopes(8), torch.tensor([2.0 ** -(h + 1) for h in range(8)]))
+
+
+def test_gpt2_init_and_config_errors():
+    torch.manual_seed(0)
+    m = TinyGPT(50, d_model=64, n_layers=4, n_heads=4, d_ff=256, max_len=32)
+    assert abs(float(m.blocks[0].attn.qkv.weight.detach().std()) - 0.02) < 2e-3
+    assert abs(float(m.blocks[0].attn.proj.weight.detach().std()) - 0.02 / math.sqrt(8)) < 1e-3
+    assert float(m.blocks[1].mlp[0].bias.abs().max()) == 0.0 and float(m.ln_f.weight.min()) == 1.0
+    with pytest.raises(ValueError, match="pos must be"):
+        tiny("sinusoid")
+    with pytest.raises(ValueError, match="divisible"):
+        TinyGPT(5, d_model=10, n_heads=4)
+    with pytest.raises(ValueError, match="max_len"):
+        tiny()(torch.zeros(1, 30, dtype=torch.long))
+
+
+def test_embeds_input_read_in_and_hidden():
+    torch.manual_seed(3)
+    m = TinyGPT(0, d_model=16, n_layers=1, n_heads=2, d_ff=32, max_len=8, pos="none", in_dim=5, out_dim=2).eval()
+    e = torch.randn(4, 6, 5)
+    out, h = m(embeds=e, return_hidden=True)
+    assert out.shape == (4, 6, 2) and h.shape == (4, 6, 16)
+    assert torch.equal(m(e), out)  # a float tensor as the first argument is read as embeds
+    with pytest.raises(ValueError, match="exactly one"):
+        m()
+    plain = tiny().eval()  # embeds of width d_model skip the token table: the same as looking tokens up
+    x = torch.randint(11, (2, 7))
+    assert torch.allclose(plain(embeds=plain.wte(x)), plain(x), atol=1e-6)
+    assert TinyGPT(11, 16, 1, 2, 32, 8, out_dim=0)(x).shape == (2, 7, 16)
+
+
+@pytest.mark.parametrize("pos", ["learned", "rotary"])
+def test_tinygpt_under_many_matches_each_model(pos):
+    make = lambda: OffsetInput(tiny(pos))
+    models = many.stack(make, [4, 5, 6])
+    x = torch.randint(11, (3, 5, 9))
+    x[:, :, 0] = torch.randint(0, 10, (3, 5))  # column 0: position offsets
+    out = models(x, per_model=True)
+    assert out.shape == (3, 5, 8, 11)
+    for i in range(3):
+        alone = many.build(make, [4, 5, 6][i]).eval()
+        assert torch.allclose(out[i], alone(x[i]), atol=1e-5)
+        assert torch.allclose(out[i], alone.model(x[i, :, 1:], pos_offset=x[i, :, 0]), atol=1e-5)
