@@ -553,6 +553,24 @@ gu.label(ax, "training-set size m (log scale)", "parameters of the best model (l
          "Best model size against data size")
 
 # %% [markdown]
+# **Explorer.** The model-size curve at one data size at a time: move the slider over the training-set size
+# $m$ to see validation and test error against the model's parameters (mean ± s.d. over repetitions), with
+# the best-model error and the chosen widths beside it. Look for the minimum moving to larger models as $m$
+# grows (the staircase of Figure 2), and for where it stops moving.
+
+# %%
+def size_frame(m: int, ax) -> None:
+    long = final[final.m == m].melt(id_vars=["params", "seed"], value_vars=["val_error", "test_error"], var_name="error on")
+    sns.lineplot(data=long, x="params", y="value", hue="error on", marker="o", errorbar="sd", ax=ax)
+    ax.set(xscale="log", yscale="log")
+    gu.label(ax, "parameters of the CNN (log scale)", "error (log scale)", f"m = {m} training examples")
+
+
+gu.explore(P.sizes, size_frame, label="training-set size m", start=len(P.sizes) // 2,
+           numbers=lambda m: summary.loc[m, ["best test error", "best val error", "best width (arg-min val, per seed)",
+                                             "smallest near-best width (per seed)"]].to_dict())
+
+# %% [markdown]
 # **Figure 3.** Convergence: the epoch at which each run reached its best validation error, by width and
 # size (mean over repetitions, bars the spread). Look for every run stopping well before `max_epochs`
 # (the dotted line), and for the small widths needing many more epochs than the large ones: a fixed
