@@ -118,37 +118,14 @@ def test_unknown_parameter_is_named_before_any_compute(chapter):
     assert res.status == "failed" and "parameter 'no_such_parameter'" in res.error and res.notebook is None
 
 
-CHECK_UP_TO_PARAMETERS = r'''
-import json, sys
-import jupytext
-from IPython.core.inputtransformer2 import TransformerManager
-from genutils.params import ParameterError
-
-transform = TransformerManager().transform_cell
-results = {}
-for path in sys.argv[1:]:
-    cells = [c for c in jupytext.read(path).cells if c.cell_type == "code"]
-    at = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
-    namespace = {"__name__": "__main__"}
-    try:
-        for cell in cells[:at + 1]:
-            exec(compile(transform(cell.source), path, "exec"), namespace)
-        namespace["seed"] = -1
-        exec(compile(transform(cells[at + 1].source), path, "exec"), namespace)
-        results[path] = "no error"
-    except ParameterError as exc:
-        results[path] = str(exc)
-    except Exception as exc:
-        results[path] = f"{type(exc).__name__}: {exc}"
-print(json.dumps(results))
-'''
 
 
 @pytest.fixture(scope="session")
 def bad_seed_errors():
     """Every chapter's cells up to its parameter check, with seed=-1, in one Python process."""
     env = {**os.environ, "MPLBACKEND": "Agg", "GENBOOK_QUIET": "1"}
-    done = subprocess.run([sys.executable, "-c", CHECK_UP_TO_PARAMETERS, *[str(c.path) for c in CHAPTERS]],
+    done = subprocess.run([sys.executable, "-m", "genutils.build.precheck", "--set", "seed=-1",
+                           *[str(c.path) for c in CHAPTERS]],
                           capture_output=True, text=True, env=env, cwd=runner.ROOT, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])

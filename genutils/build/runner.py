@@ -146,6 +146,47 @@ def _execute(path: str, injected: dict[str, Any], label: str, run: str, out: str
     return "ok", records[0], "", seconds
 
 
+@dataclass(frozen=True)
+class Task:
+    """A run to execute: the chapter, its run, the values injected, where the notebook goes and its cache file."""
+
+    chapter: Chapter
+    run: str
+    injected: dict[str, Any]
+    out: Path
+    cache: Path | None
+
+    def args(self, label: str, threads: int, timeout: int | None) -> tuple:
+        """The arguments of `_execute` (plain values, so that any worker process can take them)."""
+        return (str(self.chapter.path), self.injected, label, self.run, str(self.out),
+                str(self.cache) if self.cache else None, threads, timeout)
+
+
+def plan_run(ch: Chapter, profile: str, overrides: dict[str, Any] | None, run: str, out: Path,
+             use_cache: bool = True) -> tuple[Result, Task | None]:
+    """A run's Result, already final when its parameters are refused or its cached notebook is used;
+    otherwise the Task that would execute it."""
+    label = profile_label(profile, overrides)
+    res = Result(chapter=ch.name, part=ch.part, slug=ch.slug, label=label, status="failed", run=run,
+                 info={"title": ch.title, "paper": ch.paper, "claim": ch.claim})
+    try:
+        effective, injected = resolve(ch, profile, overrides, run)
+    except ParameterError as exc:
+        res.error = str(exc)
+        return res, None
+    suffix = ".null" if run == "falsification" else ""
+    cached = WORK / "cache" / f"{ch.slug}{suffix}-{cache_key(ch, effective, label, run)}.ipynb"
+    if use_cache and cached.exists():
+        import nbformat
+
+        records = read_records(nbformat.read(cached, as_version=4))
+        if len(records) == 1:
+            atomic_copy(cached, out)
+            res.status, res.record, res.notebook = "cached", records[0], out
+            return res, None
+    return res, Task(ch, run, injected, out, cached if use_cache else None)
+
+
 def run_chapters(chapters: list[Chapter], profile: str = "cpu", overrides: dict[str, Any] | None = None, *,
                  runs: tuple[str, ...] = ("main",), jobs: int = 1, out_dir: Path | None = None,
                  use_cache: bool = True, timeout: int | None = 1800, show_progress: bool = True) -> list[Result]:
@@ -155,7 +196,6 @@ def run_chapters(chapters: list[Chapter], profile: str = "cpu", overrides: dict[
     the order of `runs` within a chapter. A falsification run's notebook is `<slug>.null.ipynb`.
     """
     from tqdm.auto import tqdm
-    import nbformat
 
     unknown = [r for r in runs if r not in RUNS]
     if unknown or not runs:
@@ -168,32 +208,18 @@ def run_chapters(chapters: list[Chapter], profile: str = "cpu", overrides: dict[
     pending = []
     for ch in chapters:
         for run in runs:
-            res = Result(chapter=ch.name, part=ch.part, slug=ch.slug, label=label, status="failed", run=run,
-                         info={"title": ch.title, "paper": ch.paper, "claim": ch.claim})
-            results[ch.name, run] = res
-            try:
-                effective, injected = resolve(ch, profile, overrides, run)
-            except ParameterError as exc:
-                res.error = str(exc)
-                continue
-            suffix = ".null" if run == "falsification" else ""
-            out = out_dir / ch.part / f"{ch.slug}{suffix}.ipynb"
-            cached = cache_dir / f"{ch.slug}{suffix}-{cache_key(ch, effective, label, run)}.ipynb"
-            if use_cache and cached.exists():
-                records = read_records(nbformat.read(cached, as_version=4))
-                if len(records) == 1:
-                    atomic_copy(cached, out)
-                    res.status, res.record, res.notebook = "cached", records[0], out
-                    continue
-            pending.append((ch, run, injected, out, cached if use_cache else None))
+            out = out_dir / ch.part / f"{ch.slug}{'.null' if run == 'falsification' else ''}.ipynb"
+            results[ch.name, run], task = plan_run(ch, profile, overrides, run, out, use_cache)
+            if task is not None:
+                pending.append(task)
 
     bar = tqdm(total=len(pending), desc=f"chapters ({label})", unit="run", disable=not show_progress or not pending,
                file=sys.stderr)
     pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(pending) or 1)), initializer=worker_init)
     try:
         with stop_on_sigterm():
-            futures = {pool.submit(_execute, str(ch.path), injected, label, run, str(out), str(c) if c else None,
-                                   threads, timeout): (ch, run, out) for ch, run, injected, out, c in pending}
+            futures = {pool.submit(_execute, *t.args(label, threads, timeout)): (t.chapter, t.run, t.out)
+                       for t in pending}
             for fut in as_completed(futures):
                 ch, run, out = futures[fut]
                 res = results[ch.name, run]
@@ -205,7 +231,7 @@ def run_chapters(chapters: list[Chapter], profile: str = "cpu", overrides: dict[
                 bar.set_postfix_str(f"{ch.slug}{' (null)' if run == 'falsification' else ''}: {res.verdict}")
                 bar.update()
     except KeyboardInterrupt:
-        stop_pool(pool, [partial_path(out) for _, _, _, out, _ in pending], cache_dir)
+        stop_pool(pool, [partial_path(t.out) for t in pending], cache_dir)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
