@@ -399,6 +399,23 @@ for ax, run in zip(axes, ["main", "control (x₁ permuted in training)"]):
     gu.label(ax, "epoch", "accuracy", run)
 
 # %% [markdown]
+# **Explorer.** Figure 2 one depth at a time (Figure 2 pools the depths): move the slider over the number of
+# hidden layers to see that depth's held-out curves, main networks (left) and control (right), with its final
+# accuracies beside them. Look for the S-randomized curve of the main networks staying near 0.5 at every depth.
+
+# %%
+def depth_frame(depth: int, axes) -> None:
+    for ax, run in zip(axes, ["main", "control (x₁ permuted in training)"]):
+        sns.lineplot(data=curve_long[(curve_long.run == run) & (curve_long.depth == depth)], x="epoch", y="accuracy",
+                     hue="accuracy on", errorbar="sd", ax=ax, legend=ax is axes[0])
+        ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+        gu.label(ax, "epoch", "accuracy", f"{run}, depth {depth}")
+
+
+gu.explore(P.depths, depth_frame, label="hidden layers", ncols=2, width=5.5,
+           numbers=lambda d: final[final.depth == d].groupby("run")[TEST_SETS].mean().round(3))
+
+# %% [markdown]
 # **Figure 3.** Two-dimensional slices of the learned functions (seed 0, deepest network): the predicted class
 # over the plane $(x_1, x_2)$, with the other slab coordinates $x_3, \dots, x_d$ fixed at those of one test
 # point of class $+1$ (top) or of class $-1$ (bottom). The shaded bands are the two slabs of class $+1$ in $x_2$.
