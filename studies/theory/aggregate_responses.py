@@ -524,6 +524,24 @@ fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize="small
 fig.suptitle(f"Bias, variance and risk along the interpolation path (SNR = {snr_show:g})")
 
 # %% [markdown]
+# **Explorer.** The risk along the interpolation path at one bag size at a time, for every SNR (Figure 1
+# shows the largest SNR only): lines are the theory, dots the simulation (mean over scoring draws), $\rho = 0$
+# drawn at the left edge; beside it, that bag size's row of the deciding comparison. Look for the minimum
+# inside the path and how the gain changes with $k$ and the SNR.
+
+# %%
+def bag_frame(k: int, ax) -> None:
+    cell = sim[sim.k == k].assign(x=lambda d: d.rho.where(d.rho > 0, zero_at), SNR=lambda d: d.snr.map("{:g}".format))
+    sns.lineplot(data=cell, x="x", y="risk_theory", hue="SNR", ax=ax, legend=False)
+    sns.scatterplot(data=cell, x="x", y="risk", hue="SNR", ax=ax, s=24)
+    ax.set(xscale="log", yscale="log")
+    gu.label(ax, "interpolation weight ρ (left edge: ρ = 0, bag-level)", "risk (squared error)", f"k = {k}, m/d = {P.n / k / P.dim:g}")
+
+
+gu.explore(ks, bag_frame, label="bag size k", numbers=lambda k: cells[cells.k == k].set_index("snr")[
+    ["rho_hat", "risk_bag", "risk_inst", "risk_rho_hat", "gain", "gain_lo", "gain_hi"]].T)
+
+# %% [markdown]
 # **Figure 2.** Risk of the bag-level, instance-level and interpolating estimators against the bag size
 # (below each $k$: bags per dimension $m/d$), one panel per SNR. Lines are theory (the interpolating one at
 # the theory's $\rho^\star$), dots the scoring draws (the interpolating one at $\hat\rho$, chosen on the held-out
