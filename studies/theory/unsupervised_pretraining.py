@@ -541,6 +541,27 @@ for ax, base in zip(axes[0], ["PCR on labeled inputs", "supervised ridge (LOO)"]
              f"against {base}")
 
 # %% [markdown]
+# **Explorer.** Figure 1 one unlabeled ratio at a time: move the slider over $m/n$ to see the pretrained
+# learner with that much unlabeled data against the labeled-only learners and the oracle (mean ± 1 s.e.), and
+# beside it its excess-risk ratios of Figure 2 per labeled size $n$. Look for the pretrained line leaving
+# PCR's and approaching the oracle's as $m/n$ grows.
+
+# %%
+def ratio_frame(q: float, ax) -> None:
+    shown = ["supervised OLS", "supervised ridge (LOO)", "PCR on labeled inputs", PRE[RATIOS.index(q)], "oracle representation"]
+    sns.lineplot(data=df[df.method.isin(shown)], x="n", y="excess", hue="method", hue_order=shown, palette=palette,
+                 marker="o", errorbar="se", ax=ax)
+    ax.set(xscale="log", yscale="log")
+    ax.set_xticks(n_ticks, [str(n) for n in n_ticks])
+    ax.xaxis.set_minor_formatter("")
+    ax.legend(fontsize="x-small")
+    gu.label(ax, "labeled points n (log scale)", "excess test risk (log scale)", f"unlabeled m = {q:g} n")
+
+
+gu.explore(RATIOS, ratio_frame, label="m / n", width=6.5, numbers=lambda q: ratio_df[ratio_df["ratio m/n"] == q].pivot(
+    index="n", columns="baseline", values="ratio").rename(columns=lambda b: f"pretrained / {b}"))
+
+# %% [markdown]
 # **Figure 3.** How much of the true factor subspace PCA recovers, against the number of inputs it is fitted
 # on: the labeled inputs (PCR) and the unlabeled ones (pretraining), mean over draws of
 # $\|U_{\text{true}}^\top\hat U_k\|_F^2/k$, with the spiked-covariance prediction $\bar\rho$ (dotted). Look for
