@@ -75,7 +75,8 @@ def pareto_propensities(n: int, exponent: float, generator: torch.Generator) -> 
 
 
 def dcsbm(n_nodes: int, n_classes: int, avg_deg: float, homophily: float, *, degree_exponent: float | None = 2.5,
-          generator: torch.Generator, theta: torch.Tensor | None = None, chunk: int = 2048) -> SBMGraph:
+          generator: torch.Generator, theta: torch.Tensor | None = None, calibrate: bool = True,
+          chunk: int = 2048) -> SBMGraph:
     """Degree-corrected SBM: `n_classes` equal blocks (labels), edge {i, j} present independently with
     probability min(1, θ_i θ_j ω_{c_i c_j}).
 
@@ -83,7 +84,9 @@ def dcsbm(n_nodes: int, n_classes: int, avg_deg: float, homophily: float, *, deg
     a given `theta` (n,) is used as it is, rescaled to mean 1 per block);
     ω_in = h·d / m and ω_out = (1 − h)·d / (n − m) for block size m, so that before clipping at 1 the expected
     mean degree is `avg_deg` (d) and the expected fraction of intra-block edges is `homophily` (h), up to the
-    missing self-pairs. `expected_degree` is computed from the clipped probabilities, exactly.
+    missing self-pairs. Clipping at 1 (pairs of hubs) lowers the mean degree; with `calibrate` ω is scaled by
+    a common factor (fixed-point iteration, to 0.1 %) so that the expected mean degree *after* clipping is
+    `avg_deg`. `expected_degree` is computed from the clipped probabilities, exactly.
     Pairs are drawn in row chunks (O(n²) Bernoulli draws, O(chunk · n) memory), on the CPU.
     """
     if n_nodes < 2 or n_classes < 1 or n_nodes % n_classes:
@@ -103,12 +106,25 @@ def dcsbm(n_nodes: int, n_classes: int, avg_deg: float, homophily: float, *, deg
     w_out = (1 - homophily) * avg_deg / (n_nodes - m) if n_classes > 1 else 0.0
     omega = torch.full((n_classes, n_classes), w_out, dtype=torch.float64)
     omega.fill_diagonal_(w_in)
+
+    def probabilities(start: int, stop: int, om: torch.Tensor) -> torch.Tensor:
+        idx = torch.arange(start, stop)
+        p = (theta[idx, None] * theta[None, :] * om[labels[idx]][:, labels]).clamp_(max=1.0)
+        p[torch.arange(stop - start), idx] = 0.0
+        return p
+
+    if calibrate:
+        for _ in range(50):
+            mean_deg = sum(float(probabilities(a, min(a + chunk, n_nodes), omega).sum())
+                           for a in range(0, n_nodes, chunk)) / n_nodes
+            if abs(mean_deg / avg_deg - 1) < 1e-3:
+                break
+            omega = omega * (avg_deg / mean_deg)
     rows, cols, expected = [], [], torch.zeros(n_nodes, dtype=torch.float64)
     for start in range(0, n_nodes, chunk):
         stop = min(start + chunk, n_nodes)
         idx = torch.arange(start, stop)
-        p = (theta[idx, None] * theta[None, :] * omega[labels[idx]][:, labels]).clamp_(max=1.0)
-        p[torch.arange(stop - start), idx] = 0.0
+        p = probabilities(start, stop, omega)
         expected[idx] = p.sum(1)
         draw = torch.rand(p.shape, generator=generator, dtype=torch.float64) < p
         draw &= idx[:, None] < torch.arange(n_nodes)[None, :]  # upper triangle: each pair drawn once
@@ -125,7 +141,7 @@ def planted_partition(n_nodes: int, n_classes: int, p_in: float, p_out: float, *
     m = n_nodes // n_classes
     d = p_in * m + p_out * (n_nodes - m)
     h = p_in * m / d if d > 0 else 0.0
-    return dcsbm(n_nodes, n_classes, d, h, degree_exponent=None, generator=generator)
+    return dcsbm(n_nodes, n_classes, d, h, degree_exponent=None, generator=generator, calibrate=False)
 
 
 def dirichlet(alpha: float, shape: tuple[int, int], generator: torch.Generator) -> torch.Tensor:

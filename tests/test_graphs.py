@@ -49,10 +49,15 @@ def test_dcsbm_expected_degree_is_exact_for_small_graphs():
     g = G.dcsbm(n, k, d, hom, degree_exponent=2.5, generator=gen(2))
     th, lab = g.theta.double(), g.labels
     w_in, w_out = hom * d / (n // k), (1 - hom) * d / (n - n // k)
-    p = th[:, None] * th[None] * torch.where(lab[:, None] == lab[None], w_in, w_out)
+    # calibration scales both block rates by one factor, so their ratio is the designed one
+    assert float(g.omega[0, 0] / g.omega[0, 1]) == pytest.approx(w_in / w_out)
+    p = th[:, None] * th[None] * g.omega[lab][:, lab]
     p = p.clamp(max=1)
     p.fill_diagonal_(0)
     assert torch.allclose(g.expected_degree, p.sum(1))
+    assert float(g.expected_degree.mean()) == pytest.approx(d, rel=1e-3)  # calibrated after clipping
+    raw = G.dcsbm(n, k, d, hom, degree_exponent=2.5, generator=gen(2), calibrate=False)
+    assert float(raw.omega[0, 0]) == pytest.approx(w_in) and float(raw.expected_degree.mean()) <= d
     assert torch.allclose(th.view(k, -1).mean(1), torch.ones(k, dtype=torch.float64), atol=1e-6)
 
 
@@ -61,7 +66,7 @@ def test_dcsbm_empirical_degrees_average_to_the_expected_degrees():
     theta = G.pareto_propensities(n, 2.5, gen(3))
     deg = torch.zeros(n, dtype=torch.float64)
     for s in range(draws):
-        g = G.dcsbm(n, 4, 6.0, 0.75, theta=theta, generator=gen(100 + s))
+        g = G.dcsbm(n, 4, 6.0, 0.75, theta=theta, generator=gen(100 + s), calibrate=False)
         deg += G.degrees(g.pairs, n)
     mean = deg / draws
     sd = (g.expected_degree / draws).sqrt()  # Poisson-binomial variance <= mean
@@ -76,7 +81,7 @@ def test_dcsbm_hits_its_mean_degree_and_homophily_on_a_large_graph():
     mean_deg = 2 * g.pairs.shape[1] / 3000
     exp_edges = float(g.expected_degree.sum() / 2)
     assert abs(g.pairs.shape[1] - exp_edges) < 4 * math.sqrt(exp_edges)
-    assert mean_deg == pytest.approx(6.0, rel=0.1)  # clipping at probability 1 costs a few per cent
+    assert mean_deg == pytest.approx(6.0, rel=0.05)  # calibrated for the clipping at probability 1
     assert G.edge_homophily(g.pairs, g.labels) == pytest.approx(0.8, abs=0.02)
     # block edge densities: intra-block pairs are denser than inter-block pairs by the designed ratio
     same = g.labels[g.pairs[0]] == g.labels[g.pairs[1]]
@@ -84,6 +89,13 @@ def test_dcsbm_hits_its_mean_degree_and_homophily_on_a_large_graph():
     dens_in = float(same.sum()) / (5 * m * (m - 1) / 2)
     dens_out = float((~same).sum()) / (10 * m * m)
     assert dens_in / dens_out == pytest.approx((0.8 * 6 / m) / (0.2 * 6 / 2400), rel=0.15)
+    # the expected number of edges of each block pair is the sum of its clipped probabilities
+    th = g.theta.double()
+    p = (th[:, None] * th[None] * g.omega[g.labels][:, g.labels]).clamp(max=1).triu(1)
+    blk = g.labels[:, None] == g.labels[None]
+    for mask, count in ((blk, int(same.sum())), (~blk, int((~same).sum()))):
+        mu = float(p[mask].sum())
+        assert abs(count - mu) < 4 * mu ** 0.5
 
 
 def test_generators_are_seeded():
