@@ -40,22 +40,28 @@ SLOW = textwrap.dedent('''\
                       statistics={"pause": P.pause}, seeds=[0])
     ''')
 
-DRIVER = ("import sys; from pathlib import Path; from genutils.build import runner; "
-          "runner.run_chapters(runner.discover(Path(sys.argv[1])), 'cpu', runs=runner.RUNS, jobs=2, "
-          "show_progress=False)")
+DRIVERS = {
+    "run": ("import sys; from pathlib import Path; from genutils.build import runner; "
+            "runner.run_chapters(runner.discover(Path(sys.argv[1])), 'cpu', runs=runner.RUNS, jobs=2, "
+            "show_progress=False)"),
+    "sweep": ("import sys; from pathlib import Path; from genutils.build import runner, sweep; "
+              "sweep.run_sweep(runner.discover(Path(sys.argv[1]))[0], {'pause': [30.0, 40.0]}, workers=2, "
+              "out_dir=runner.WORK / 'runs', show_progress=False)"),
+}
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
     return psutil.Process(pid).children(recursive=True)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_a_signal_stops_the_run_its_workers_and_kernels(tmp_path, sig):
+@pytest.mark.parametrize("command, sig", [("run", signal.SIGINT), ("run", signal.SIGTERM), ("sweep", signal.SIGINT)])
+def test_a_signal_stops_the_run_its_workers_and_kernels(tmp_path, command, sig):
     studies, home, marker = tmp_path / "studies", tmp_path / "home", tmp_path / "started"
     (studies / "theory").mkdir(parents=True)
     (studies / "theory" / "slow.py").write_text(SLOW)
     env = {**os.environ, "GENBOOK_HOME": str(home), "SLOW_MARKER": str(marker)}
-    proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(studies)], env=env, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", DRIVERS[command], str(studies)], env=env,
+                            stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
         while not marker.exists():  # a kernel is executing the chapter
@@ -73,7 +79,7 @@ def test_a_signal_stops_the_run_its_workers_and_kernels(tmp_path, sig):
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert stop_s < 8, f"the run took {stop_s:.1f} s to stop"
+    assert stop_s < 10, f"the {command} took {stop_s:.1f} s to stop"
     assert proc.returncode != 0
     gone, alive = psutil.wait_procs(started + kernels, timeout=5)
     assert not alive, f"still running after the signal: {[p.cmdline()[:3] for p in alive]}"

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from ..params import ParameterError, parse_cli_value
+from . import runner
 from .runner import (PROFILES, ChapterError, Result, discover, not_falsifiable, run_chapters, select,
                      summary_table, timing_table)
 
@@ -91,6 +92,35 @@ def cmd_build(args: argparse.Namespace) -> int:
     return status or (1 if failed else 0)
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from . import sweep
+
+    chapters = _loadable([args.chapter])
+    if len(chapters) != 1:
+        raise ChapterError(f"a sweep takes one chapter; '{args.chapter}' matches {len(chapters)}")
+    chapter, grid = chapters[0], sweep.parse_grid(args.grid or [])
+    out = args.out or runner.WORK / "sweeps" / chapter.slug / args.profile
+    table = args.table or out / "sweep.csv"
+    if table.suffix == ".parquet":
+        try:
+            import pyarrow  # noqa: F401 - only its presence is checked
+        except ImportError:
+            raise ChapterError("a .parquet table needs pyarrow (pip install pyarrow); or write .csv") from None
+    t0 = time.time()
+    results = sweep.run_sweep(chapter, grid, profile=args.profile, runs=_runs(args), scheduler=args.scheduler,
+                              workers=args.workers, out_dir=out, use_cache=not args.no_cache, timeout=args.timeout)
+    frame = sweep.write_table(results, table)
+    shown = [c for c in frame.columns if c in grid or c in ("run", "status", "verdict", "wall_time_s")]
+    print(frame[shown].to_string(index=False))
+    failed = frame[frame.status == "failed"]
+    for _, row in failed.iterrows():
+        print(f"  failed: {sweep.point_id({k: row[k] for k in grid})} ({row.run}): {row.error}", file=sys.stderr)
+    print(f"table: {table}  ({len(frame)} runs, {len(failed)} failed, {time.time() - t0:.1f} s)")
+    if args.plot:
+        print(f"plot: {sweep.plot_statistic(frame, grid, args.plot, table.with_suffix('.png'))}")
+    return 1 if len(failed) else 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="genbook", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -119,6 +149,22 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(runs="main")
     run.set_defaults(func=cmd_run)
 
+    sw = sub.add_parser("sweep", help="run a chapter over a grid of parameter values on Dask (one point a task)")
+    sw.add_argument("chapter", help="slug or part/slug")
+    sw.add_argument("-g", "--grid", nargs=2, action="append", metavar=("NAME", "VALUES"),
+                    help="a parameter and its comma-separated values (Python literals); repeat for a product grid")
+    common(sw)
+    sw.add_argument("--scheduler", metavar="ADDRESS",
+                    help="an existing Dask scheduler (e.g. tcp://host:8786); default: a LocalCluster here")
+    sw.add_argument("--workers", type=int, help="LocalCluster worker processes (default: every core)")
+    sw.add_argument("--out", type=Path, help="folder for the notebooks and the table (default: .genbook/sweeps/SLUG/PROFILE)")
+    sw.add_argument("--table", type=Path, help="the results table, .csv or .parquet (default: OUT/sweep.csv)")
+    sw.add_argument("--plot", metavar="STATISTIC", help="also plot this recorded statistic over the grid (OUT/sweep.png)")
+    which = sw.add_mutually_exclusive_group()
+    which.add_argument("--null", dest="runs", action="store_const", const="null", help="the falsification run at each point")
+    which.add_argument("--both", dest="runs", action="store_const", const="both", help="both runs at each point")
+    sw.set_defaults(runs="main", func=cmd_sweep)
+
     build = sub.add_parser("build", help="run every chapter, then build the HTML book with its scoreboard")
     common(build)
     build.add_argument("--no-strict", action="store_true", help="do not treat Sphinx warnings as errors")
@@ -132,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         parser().error("--jobs must be at least 1")
     try:
         return args.func(args)
-    except (ChapterError, ParameterError) as exc:
+    except ValueError as exc:  # ChapterError, ParameterError and other refusals of bad input
         print(f"genbook: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -253,8 +253,9 @@ class stop_on_sigterm:
         raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
     def __exit__(self, *exc) -> None:
-        if self.previous is not None:
+        if getattr(self, "previous", None) is not None:
             signal.signal(signal.SIGTERM, self.previous)
+            self.previous = None
 
 
 def stop_pool(pool: ProcessPoolExecutor, partials: list[Path], cache_dir: Path, grace_s: float = 3.0) -> None:
