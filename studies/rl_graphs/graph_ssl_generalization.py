@@ -654,6 +654,41 @@ record = gu.report_verdict(
 )
 
 # %% [markdown]
+# ### Reading of the `cpu` runs
+#
+# Both runs were executed once under the rule above, committed before them (commit f274ee6); the numbers
+# below are from those runs. They ran side by side on a 2-core machine shared with other work (load average
+# about 11): wall 558 s (main) and 698 s (falsification), CPU time 285 s for the two together (one torch
+# thread each, about 140 s each) — inside the 3-minute budget in CPU time, far outside it in wall time here.
+#
+# - **Main run: `inconclusive`.** Every check passes (homophily within 0.022 of 0.8, mean degree within 3.5 %
+#   of 6, no held-out edge in pre-training, every arm beats the untrained encoder on node classification).
+#   The task winners differ — S2GAE-lite on node classification (0.940) and clustering (NMI 0.861), CCA-SSG on
+#   link prediction (AUC 0.867) — and Kendall's $W$ of the three rankings is 0.20, but no reversal is
+#   significant: the strongest candidate, CCA-SSG − GraphMAE, is −0.012 [−0.033, +0.008] on node
+#   classification and +0.010 [−0.0004, +0.020] on link prediction (margin −0.008). GRACE, second on every
+#   task, is the closest to uniformly best, but another arm's gain over it can reach +0.039 (upper end), far
+#   from the 0.01 that `contradicted` needs. The four objectives lie within 0.02 of each other on every task.
+# - **Falsification run (four GRACE arms): `inconclusive`**, with three different winners, $W$ = 0.20 and a
+#   strongest reversal margin of −0.005 — *closer* to firing than the main run's. Four of the eighteen
+#   single-task paired differences between identical objectives have 95 % intervals that exclude zero
+#   (e.g. GRACE#1 − GRACE#2 on clustering, −0.021 [−0.035, −0.008]), against one of eighteen between the
+#   different objectives of the main run (GRACE − GraphMAE on node classification, +0.006 [+0.001, +0.012]).
+#   At this size the initialization and augmentation stream of an arm moves its scores as much as its
+#   objective does, so the miniature cannot tell objectives apart; a `supported` main verdict here would
+#   have carried little weight. (The first arm, GRACE#1, reproduces the main run's GRACE exactly: same stream.)
+# - **Baselines.** Raw features beat every pre-trained encoder on clustering (NMI 0.884 against at most
+#   0.861) and are beaten by all on node classification (0.874) and link prediction (0.696); the untrained
+#   GCN reaches 0.863 / 0.800 / 0.687. On this generated graph the topic features alone carry the blocks well.
+# - **Stopping (reported).** Choosing the checkpoint by node-classification validation accuracy costs link
+#   prediction +0.012 ± 0.014 AUC for CCA-SSG, +0.006 ± 0.014 for GraphMAE, −0.005 ± 0.009 for GRACE and
+#   −0.001 ± 0.001 for S2GAE-lite: no cost distinguishable from zero. Stopping at the last epoch costs
+#   S2GAE-lite 0.026 in accuracy and 0.039 in NMI (it peaks by epoch 40 and then degrades, Figure 3), the
+#   one clear stopping effect here.
+# - **What it would take.** More seeds (the intervals are ±0.01–0.05 with 5), a larger graph, or tuned
+#   objectives; the `gpu` profile (10 000 nodes, 10 seeds, 500 epochs) is the next step and has not been run.
+
+# %% [markdown]
 # ## Faithfulness notes
 #
 # - **Data.** Real benchmark graphs (Cora … ogbn-arxiv) are not available offline; a degree-corrected SBM with
@@ -694,4 +729,8 @@ record = gu.report_verdict(
 # %% [markdown]
 # ### Rule history
 #
-# - **This rule** (above) is the card's, committed before the first `cpu` run.
+# - **This rule** (above) is the card's, committed before the first `cpu` run (commit f274ee6) and not
+#   changed since. Its first `cpu` verdicts: main `inconclusive` (no significant reversal, margin −0.008;
+#   winners differ; uniform gap 0.039), falsification `inconclusive` (margin −0.005, three winners).
+#   Before the rule was committed, only costs were measured (per-epoch times of each objective and of one
+#   scoring pass on two seeds, no scores read); they set the sizes listed in the faithfulness notes.
