@@ -72,8 +72,9 @@ def conv1d_as_linear(windows: Windows, linear: nn.Linear, x: torch.Tensor) -> tu
 #   "alibi"    ALiBi: a per-head linear penalty −m_h·(i − j) added to the scores (Press et al. 2022).
 # The module has no Python control flow that depends on tensor values, so it runs under
 # `torch.func.vmap` / `functional_call` and hence in `genutils.many` (wrap it in `OffsetInput` to pass
-# position offsets there). On CPU, vmap has no batching rule for the fused attention kernel and loops
-# over the models for that one call (functorch warns; the warning is silenced here).
+# position offsets there). The fused CPU attention kernel has no vmap batching rule (functorch would loop
+# over the models for it, forward and backward), so under vmap attention is written out as batched
+# matrix products (`attention_math`, tested equal to the fused kernel).
 
 import math
 import warnings
@@ -92,6 +93,31 @@ def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tens
 def alibi_slopes(n_heads: int) -> torch.Tensor:
     """ALiBi head slopes 2^(−8(h+1)/H), h = 0..H−1 (the paper's geometric sequence)."""
     return torch.tensor([2.0 ** (-8.0 * (h + 1) / n_heads) for h in range(n_heads)])
+
+
+def _is_batched(t: torch.Tensor) -> bool:
+    """True inside `torch.func.vmap` (the tensor is a functorch batched wrapper)."""
+    try:
+        return bool(torch._C._functorch.is_batchedtensor(t))
+    except AttributeError:  # pragma: no cover - older torch
+        return False
+
+
+def attention_math(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None,
+                   causal: bool) -> torch.Tensor:
+    """softmax(q kᵀ/√d + mask) v with the causal mask: what `F.scaled_dot_product_attention` computes.
+
+    Used under vmap, where the fused CPU kernel has no batching rule and functorch would loop over the
+    models one slice at a time (and its backward would copy every slice into a full-size zero tensor).
+    """
+    T = q.shape[-2]
+    scores = (q @ k.transpose(-2, -1)) * (q.shape[-1] ** -0.5)
+    if mask is not None:
+        scores = scores + mask
+    if causal:
+        future = torch.ones(T, T, dtype=torch.bool, device=q.device).triu(1)
+        scores = scores.masked_fill(future, float("-inf"))
+    return scores.softmax(-1) @ v
 
 
 class CausalSelfAttention(nn.Module):
@@ -124,7 +150,10 @@ class CausalSelfAttention(nn.Module):
             mask = bias.masked_fill(dist < 0, float("-inf"))
             causal = False
         p = self.dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal, dropout_p=p)
+        if _is_batched(q):  # under vmap: the same attention written out (batched matmuls, no fallback loop)
+            y = attention_math(q, k, v, mask, causal)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal, dropout_p=p)
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
 
 
