@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: book test clean
+.PHONY: book test clean install-gpu gpu-check
 
 book: $(STAMP)
 	$(VENV)/bin/genbook build --profile $(PROFILE) -j $(JOBS)
@@ -18,6 +18,17 @@ $(STAMP): requirements.txt pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -r requirements.txt
 	$(VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# A CUDA machine: the pinned torch as a CUDA build (requirements-gpu.txt), then the rest as usual.
+install-gpu:
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet -r requirements-gpu.txt
+	$(VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+# On any CUDA machine, in under 10 minutes: a few chapters at gpu, the many-models benchmark on CUDA.
+gpu-check: $(STAMP)
+	bash benchmarks/gpu_check.sh
 
 clean:
 	rm -rf .genbook book/_build book/chapters book/_toc.yml book/scoreboard.md

@@ -195,9 +195,10 @@ def train_many(models: ManyModels, x: torch.Tensor, y: torch.Tensor, loss_fn: Lo
     if clip is not None and not clip > 0:
         raise ValueError(f"clip must be a positive gradient norm or None, got {clip!r}")
     n = x.shape[1] if per_model_data else x.shape[0]
-    lr_k = _per_model(lr, k, "lr", device)
-    wd_k = _per_model(weight_decay, k, "weight_decay", device)
-    use_wd, same_lr = bool((wd_k != 0).any()), bool((lr_k == lr_k[0]).all())
+    lr_cpu, wd_cpu = _per_model(lr, k, "lr", "cpu"), _per_model(weight_decay, k, "weight_decay", "cpu")
+    # Decisions and scalars come from the CPU copies: no device synchronisation inside the loop.
+    use_wd, same_lr, lr_value = bool((wd_cpu != 0).any()), bool((lr_cpu == lr_cpu[0]).all()), float(lr_cpu[0])
+    lr_k, wd_k = lr_cpu.to(device), wd_cpu.to(device)
     full = batch_size is None
     orders = None if full else BatchOrders(n, batch_size, data_seeds, device)
 
@@ -248,7 +249,7 @@ def train_many(models: ManyModels, x: torch.Tensor, y: torch.Tensor, loss_fn: Lo
                         torch._foreach_add_(m_buf, grads)
                     grads = m_buf
                 if same_lr:
-                    torch._foreach_add_(params, grads, alpha=-float(lr_t[0]))
+                    torch._foreach_add_(params, grads, alpha=-lr_value * mult)
                 else:
                     torch._foreach_sub_(params, torch._foreach_mul(grads, [lr_t.view(v) for v in views]))
             else:
@@ -260,7 +261,7 @@ def train_many(models: ManyModels, x: torch.Tensor, y: torch.Tensor, loss_fn: Lo
                 torch._foreach_div_(denom, c2)
                 torch._foreach_add_(denom, eps)
                 if same_lr:
-                    torch._foreach_addcdiv_(params, m_buf, denom, value=-float(lr_t[0]) / c1)
+                    torch._foreach_addcdiv_(params, m_buf, denom, value=-lr_value * mult / c1)
                 else:
                     step = torch._foreach_div(m_buf, denom)
                     torch._foreach_mul_(step, [(lr_t / c1).view(v) for v in views])

@@ -254,7 +254,7 @@ def environments(rng: np.random.Generator, B: np.ndarray, sd: np.ndarray, at: li
     weights = rng.choice([-1.0, 1.0], size=(n, n_var, n_var)) * rng.uniform(0.5, 1.5, size=(n, n_var, n_var))
     Bs = np.where(edge, weights / np.sqrt(indeg), B)
     sds = np.where(site, rng.uniform(0.3, 1.5, size=(n, n_var)), sd)
-    if device.type == "cuda":
+    if device.type != "cpu":  # CUDA or any other accelerator: torch keeps the matrices where they are
         A = torch.linalg.inv(torch.eye(n_var, device=device) - torch.tensor(Bs, device=device))
     else:  # NumPy's batched inverse is much faster than torch's for many small matrices on CPU
         A = torch.tensor(np.linalg.inv(np.eye(n_var) - Bs))
