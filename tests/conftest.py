@@ -28,3 +28,26 @@ def smoke_runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("smoke")
     results = runner.run_chapters(CHAPTERS, "smoke", runs=runner.RUNS, jobs=JOBS, out_dir=out, use_cache=False)
     return {(r.chapter, r.run): r for r in results}
+
+
+@pytest.fixture(scope="session")
+def smoke_book(tmp_path_factory, smoke_runs):
+    """The book built once, strictly (-W -n), from the smoke runs, in a scratch copy of book/; shared by the
+    book and browser tests. Attributes: src, html (the built site), status (jupyter-book's exit status),
+    scoreboard (its markdown) and results."""
+    import shutil
+    from types import SimpleNamespace
+
+    from genutils.build import book
+
+    src = tmp_path_factory.mktemp("book") / "book"
+    shutil.copytree(runner.BOOK_DIR, src, ignore=shutil.ignore_patterns("_build", "chapters", "_toc.yml",
+                                                                         "scoreboard.md"))
+    results = [smoke_runs[c.name, run] for c in CHAPTERS for run in runner.RUNS]
+    book.place_notebooks(CHAPTERS, results, src)
+    book.write_toc(CHAPTERS, src)
+    scoreboard = book.scoreboard_markdown(CHAPTERS, results)
+    (src / "scoreboard.md").write_text(scoreboard)
+    status = book.build_html(src)
+    return SimpleNamespace(src=src, html=src / "_build" / "html", status=status, scoreboard=scoreboard,
+                           results=results)
