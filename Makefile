@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: book test clean install-gpu gpu-check
+.PHONY: book test clean install-gpu gpu-check lab
 
 book: $(STAMP)
 	$(VENV)/bin/genbook build --profile $(PROFILE) -j $(JOBS)
@@ -29,6 +29,16 @@ install-gpu:
 # On any CUDA machine, in under 10 minutes: a few chapters at gpu, the many-models benchmark on CUDA.
 gpu-check: $(STAMP)
 	bash benchmarks/gpu_check.sh
+
+# JupyterLab (pinned in requirements-lab.txt, with requirements.txt as constraints) over the studies; jupytext's
+# extension pairs each .py with its .ipynb (pyproject.toml [tool.jupytext]). LAB_ARGS=--no-browser, say.
+LAB_STAMP := $(VENV)/.lab-installed
+lab: $(STAMP) $(LAB_STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/studies $(LAB_ARGS)
+
+$(LAB_STAMP): requirements-lab.txt requirements.txt
+	$(VENV)/bin/python -m pip install --quiet -r requirements-lab.txt -c requirements.txt
+	touch $(LAB_STAMP)
 
 clean:
 	rm -rf .genbook book/_build book/chapters book/_toc.yml book/scoreboard.md
