@@ -37,8 +37,9 @@ SKIP_DIRS = {"_static", "_sources", "_downloads", "_images", "_sphinx_design_sta
 
 
 def chromium() -> str | None:
-    """Debian's chromium (or $GENBOOK_CHROMIUM), if installed."""
-    for path in (os.environ.get("GENBOOK_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+    """Debian's chromium (or $GENBOOK_CHROMIUM; on other systems, a chromium-browser or Chrome), if installed."""
+    for path in (os.environ.get("GENBOOK_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+                 shutil.which("chromium-browser"), shutil.which("google-chrome")):
         if path and Path(path).exists():
             return path
     return None
