@@ -139,7 +139,7 @@ def test_scoreboard_shows_both_verdicts_and_marks_a_chapter_that_cannot_fail(cha
     board = book.scoreboard_markdown([tiny, broken], [
         result(tiny, "main", "supported"), result(tiny, "falsification", "supported"),
         result(broken, "main", "supported")])
-    assert "| chapter | verdict | cause removed |" in board
+    assert "| chapter | verdict | with the cause removed | deciding statistics" in board
     assert "`not falsifiable`" in board and "**Not falsifiable:** 1 (" in board
     assert "none declared" in board and "**No falsification run declared:** 1." in board
     board = book.scoreboard_markdown([tiny], [result(tiny, "main", "supported"),
