@@ -203,7 +203,6 @@ def run_chapters(chapters: list[Chapter], profile: str = "cpu", overrides: dict[
     label = profile_label(profile, overrides)
     out_dir = Path(out_dir or WORK / "runs" / profile)
     cache_dir = WORK / "cache"
-    threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
     results: dict[tuple[str, str], Result] = {}
     pending = []
     for ch in chapters:
@@ -213,9 +212,11 @@ def run_chapters(chapters: list[Chapter], profile: str = "cpu", overrides: dict[
             if task is not None:
                 pending.append(task)
 
+    workers = max(1, min(jobs, len(pending) or 1))
+    threads = max(1, (os.cpu_count() or 1) // workers)  # the cores shared among the kernels running at once
     bar = tqdm(total=len(pending), desc=f"chapters ({label})", unit="run", disable=not show_progress or not pending,
                file=sys.stderr)
-    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(pending) or 1)), initializer=worker_init)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=worker_init)
     try:
         with stop_on_sigterm():
             futures = {pool.submit(_execute, *t.args(label, threads, timeout)): (t.chapter, t.run, t.out)
