@@ -725,7 +725,7 @@ gu.label(ax, "offline learner", "normalized return (bars: test, hollow: train le
 # %% [markdown]
 # **Figure 2.** $D(a) = R_a(\text{diverse}) - R_a(\text{large})$ per learner and pooled, with the intervals
 # the rule reads; the zero line is "more levels help exactly as much as more data". Look for every $D$
-# above zero. (The falsification run's values are in its own executed notebook and on the scoreboard.)
+# above zero. (The falsification run's values are in the rule history and its own executed notebook.)
 
 # %%
 drows = [{"learner": a.upper(), "D": statistics[f"D_{a}"], "lo": statistics[f"D_{a}_lo"], "hi": statistics[f"D_{a}_hi"]}
@@ -841,7 +841,53 @@ record = gu.report_verdict(
 # %% [markdown]
 # ### Rule history
 #
-# - **First rule** (study card 42, committed before the first `cpu` run): as above. No change so far.
+# - **First rule** (study card 42, committed before the first `cpu` run, commit 61a359e): as above, unchanged.
+#   Its first `cpu` verdicts, when this was written:
+#   - **main: `inconclusive`.** Two of the three legs hold: $\bar D$ = 0.075 [0.063, 0.088] and $D(a) > 0$ for
+#     every learner (BC 0.040 [0.025, 0.055], CQL 0.052 [0.036, 0.069], DT 0.134 [0.111, 0.156]); the third
+#     fails: BC's diversity gain $\Delta_{\text{div}}$ = 0.035 [0.019, 0.051], lower end below the 0.05 the rule
+#     asks for "more levels help materially". All four checks pass (BC's base-arm training success 0.98).
+#     Wall 665 s on a machine with load average 7–13 (≈ 7 other sessions on 2 cores); CPU 177 s (user + sys).
+#   - **falsification (`level_diversity = 0`): `inconclusive`.** $\bar D$ = 0.003 [−0.001, 0.007],
+#     $\Delta_{\text{div}}(\text{BC})$ = 0.003 [−0.002, 0.008]; test returns at the floor (BC 0.009–0.014,
+#     DT 0.024–0.045) while every learner fits its one level (train return 1.00). Wall 421 s, CPU 137 s.
+#     The main and falsification verdicts coincide here only because the main run misses the materiality leg;
+#     the statistics differ by an order of magnitude (main $\bar D$ lower end 0.063, null 0.003 at most 0.007).
+
+# %% [markdown]
+# ### Reading of the verdict
+#
+# - **The direction is the paper's.** At a fixed number of trajectories, spreading them over eight times as
+#   many levels helps every learner, and multiplying the trajectories on the same levels helps none: the size
+#   gains $\Delta_{\text{size}}$ are −0.005 (BC), −0.006 (CQL) and 0.001 (DT), all with intervals across 0,
+#   while $\Delta_{\text{div}}$ is 0.035, 0.046 and 0.135, all with lower ends above 0. What the miniature
+#   does not show is a *material* gain for BC and CQL: their test returns stay near the floor in every arm
+#   (BC's test success 2.3% base, 5.8% diverse, 1.8% large). The learners memorize layouts — training-level
+#   success is 0.98–1.00 on the base and large arms — and 200 levels of one noisy trajectory each are not
+#   enough for a CNN to learn navigation that transfers, within this budget.
+# - **Training-level return is not flat.** The paper finds training performance "doesn't change much with
+#   the number of training levels"; here the diverse arm's own levels are fitted far worse (BC 0.33, CQL
+#   0.41, DT 0.62 against 0.93–1.00 on the other arms): one trajectory per level, with ε-noise in its labels
+#   and no coverage off the path, is harder to fit in 500 steps (the card's risk (a)). The gap
+#   (train − test) shrinks with diversity (BC 0.96 → 0.27), but mostly because the train return falls.
+# - **The step cut did not decide the verdict.** An exploratory rerun at the card's 1,000 steps (`-p steps
+#   1000`, run after the verdict above and not part of it) gave the same verdict for the same reason: $\bar D$
+#   = 0.087 [0.073, 0.101], every $D(a) > 0$ (BC 0.056, CQL 0.071, DT 0.133), BC's $\Delta_{\text{div}}$ =
+#   0.058 [0.040, 0.078] (lower end below 0.05), size gains −0.001 to 0.002; the diverse arm's training return
+#   rose to 0.73 (BC), 0.74 (CQL), 0.85 (DT). CPU 217 s, wall 641 s on the loaded machine.
+# - **Where the extra levels help (Figure 3).** BC's advantage from diversity sits on the *short* test levels
+#   (shortest path 4–5: success 0.12 against 0.04 for base and large), not on the long, wall-heavy ones the
+#   card expected; on levels of length 7 and more every arm is near 0.
+# - **"BC is a strong baseline": not reproduced.** On the diverse arm the DT beats BC by a wide margin:
+#   BC − best other learner = −0.139 [−0.161, −0.115]; CQL is level with BC. The DT conditions on the
+#   timestep and its recent states and actions, which in a fully observed maze is extra information a
+#   reactive BC policy does not use; that the paper's DT (context 128, Procgen's frames) lost to BC is a
+#   statement about a different regime.
+# - **The falsification run** behaves as a null should: with every training level a copy of one level,
+#   base and diverse are the same distribution, $\bar D$ and $\Delta_{\text{div}}$ sit at zero and the test
+#   returns at the floor. The DT's $\Delta_{\text{div}}$ in the null is 0.021 [0.011, 0.032] (two draws of
+#   200 noisy trajectories of one level), a measure of how much such a learner moves between data draws that
+#   should be equivalent.
 
 # %% [markdown]
 # ## Faithfulness notes
@@ -864,5 +910,27 @@ record = gu.report_verdict(
 #   is greedy (the official evaluation uses ε 0.001).
 # - **Torso.** The card's CNN, with valid (unpadded) convolutions on the (grid−2)² interior: the border ring
 #   is the same on every level, and the unpadded form keeps the `cpu` budget.
-# - **Intervals.** At `cpu` the interval covers test-level sampling only (2 training seeds); the `gpu`
-#   profile adds the seed t-interval and decides on the wider one.
+# - **Intervals.** At `cpu` the interval covers test-level sampling only (2 training seeds), so it is
+#   optimistic about training variance; the `gpu` profile adds the seed t-interval and decides on the wider.
+# - **Budget: 500 steps at `cpu`, not the card's 1,000.** Timed before the first `cpu` run on the shared,
+#   loaded machine, 18 trainings × 1,000 steps extrapolated to about 370 s of CPU; the card's first cut
+#   (`dt_context` 4) saves nothing here (the DT sees `batch` states and 3·`batch` tokens a step whatever its
+#   context; measured 27 vs 28 ms a step), vmap over seeds saved nothing either (BC ×6: 32 ms vs 6 × 5 ms),
+#   so the steps were cut for every learner and arm alike, which keeps the arms fair; BC still fits its base
+#   levels (0.98). The runs above then cost less CPU than extrapolated (177 s at 500 steps, 217 s at 1,000),
+#   and the 1,000-step rerun is reported above with the same verdict.
+# - **PPO at `cpu`: not run.** The chapter holds PPO on the vectorized env (`ppo_env_steps`), but measured
+#   at `cpu` sizes it does not fit: 100,000 environment steps on the diverse arm's 200 levels took 113 s of
+#   CPU (148 s wall), on top of the offline learners' 177 s, and had barely started to learn (training-level
+#   return 0.115, test 0.028). The "online beats offline" claim is therefore untested at `cpu`; the `gpu`
+#   profile runs 10⁶ steps.
+# - **The DT** is written in the chapter rather than on `genutils.TinyGPT` (committed while this chapter was
+#   written): TinyGPT's causal attention has no padding mask, and windows that start inside the first
+#   `dt_context` steps of an episode are left-padded; here padded steps are masked out of attention.
+# - **Profiles.** `smoke` runs all four learners (the card's smoke has BC and CQL only), a 4,096-step PPO and
+#   one point of each sweep, with 40 steps, so every code path runs in the tests. The `gpu` profile uses
+#   3,000 steps and 3 seeds (the card: 10,000 and 5) and 10⁶ PPO steps (card: 2·10⁶), an estimate of what
+#   fits 10 minutes on one H200 for ~100 sequentially trained small models; it was not run here (no device
+#   was available to this task). The card's `eps` 0.3 extra is a rerun (`-p eps 0.3`), not part of `gpu`.
+# - **Figure 2** shows the main run only; the falsification run's $D$ values are in the rule history above
+#   (and in its own executed notebook).
