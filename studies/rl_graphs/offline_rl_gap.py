@@ -54,10 +54,10 @@
 #         min_dist: 3
 #         mult: 4
 #         n_levels: 8
-#         n_test_levels: 100
+#         n_test_levels: 60
 #         ppo_env_steps: 4096
 #         seeds: 1
-#         steps: 40
+#         steps: 25
 #         sweep_levels:
 #         - 16
 #         sweep_sizes:
@@ -928,7 +928,7 @@ record = gu.report_verdict(
 #   written): TinyGPT's causal attention has no padding mask, and windows that start inside the first
 #   `dt_context` steps of an episode are left-padded; here padded steps are masked out of attention.
 # - **Profiles.** `smoke` runs all four learners (the card's smoke has BC and CQL only), a 4,096-step PPO and
-#   one point of each sweep, with 40 steps, so every code path runs in the tests. The `gpu` profile uses
+#   one point of each sweep, with 25 steps and 60 test levels, so every code path runs in the tests. The `gpu` profile uses
 #   3,000 steps and 3 seeds (the card: 10,000 and 5) and 10⁶ PPO steps (card: 2·10⁶), an estimate of what
 #   fits 10 minutes on one H200 for ~100 sequentially trained small models; it was not run here (no device
 #   was available to this task). The card's `eps` 0.3 extra is a rerun (`-p eps 0.3`), not part of `gpu`.
