@@ -1,4 +1,4 @@
-"""genutils.explore: the frames, their shared limits, the browser-side links, and the widget state that a
+"""genutils.explorer (gu.explore): frames, shared limits, browser-side links, and the widget state that a
 real kernel run stores in the notebook (what the HTML book embeds)."""
 import io
 import json
@@ -11,7 +11,7 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from genutils import explore as ex  # noqa: E402
+from genutils import explorer as ex  # noqa: E402
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -108,8 +108,8 @@ def test_a_kernel_run_stores_the_widget_state(tmp_path):
 
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell(
-        "import genutils.explore as ex\n"
-        "ex.explore([1, 2], lambda a, ax: ax.plot([0, a]), label='a', numbers=lambda a: {'a': a}, dpi=20)"))
+        "import genutils as gu\n"
+        "gu.explore([1, 2], lambda a, ax: ax.plot([0, a]), label='a', numbers=lambda a: {'a': a}, dpi=20)"))
     NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     names = [m["model_name"] for m in state.values()]
