@@ -6,7 +6,7 @@ generators, plots and progress bars; the paper's own method stays in the chapter
 """
 from .chapter import current_profile, report_verdict
 from .data import cluster_data, mnist1d, noisy_labels
-from .explore import explore
+from .explorer import explore
 from .params import Bool, Choice, Float, Int, List, Optional, ParameterError, Params, check_params
 from .plots import label, set_theme, subplots
 from .progress import progress
