@@ -80,9 +80,6 @@ def point_id(point: dict[str, Any]) -> str:
 
 def check_grid(chapter: Chapter, profile: str, points: list[dict[str, Any]], runs: Sequence[str]) -> None:
     """Refuse the grid before any submission: unknown names, wrong types, then impossible values."""
-    for point in points:
-        for run in runs:
-            resolve(chapter, profile, point, run)
     effective = [resolve(chapter, profile, point, run)[0] for point in points for run in runs]
     for values, error in zip(effective, check_values(chapter.path, effective)):
         if error:
@@ -148,30 +145,29 @@ def run_sweep(chapter: Chapter, grid: dict[str, list[Any]], *, profile: str = "c
     threads = 1 if scheduler else max(1, (os.cpu_count() or 1) // min(workers, len(pending)))
     bar = tqdm(total=len(pending), desc=f"sweep {chapter.slug} ({profile})", unit="point",
                disable=not show_progress, file=sys.stderr)
-    futures, stop = {}, runner.stop_on_sigterm()
+    futures = {}
     try:
         from distributed import as_completed
 
-        stop.__enter__()
-        for res, task in pending:
-            fut = client.submit(runner._execute, *task.args(res.label, threads, timeout), pure=False,
-                                key=f"genbook-{chapter.slug}-{task.out.stem}-{uuid.uuid4().hex[:8]}")
-            futures[fut] = (res, task)
-        for fut in as_completed(futures):
-            res, task = futures[fut]
-            try:
-                res.status, res.record, res.error, res.run_time_s = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a failed or killed point fails alone
-                res.status = "failed"
-                res.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-            res.notebook = task.out if task.out.exists() else None
-            bar.set_postfix_str(f"{res.verdict}")
-            bar.update()
+        with runner.stop_on_sigterm():  # SIGTERM stops a sweep as Ctrl-C does
+            for res, task in pending:
+                fut = client.submit(runner._execute, *task.args(res.label, threads, timeout), pure=False,
+                                    key=f"genbook-{chapter.slug}-{task.out.stem}-{uuid.uuid4().hex[:8]}")
+                futures[fut] = (res, task)
+            for fut in as_completed(futures):
+                res, task = futures[fut]
+                try:
+                    res.status, res.record, res.error, res.run_time_s = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a failed or killed point fails alone
+                    res.status = "failed"
+                    res.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+                res.notebook = task.out if task.out.exists() else None
+                bar.set_postfix_str(f"{res.verdict}")
+                bar.update()
     except KeyboardInterrupt:
         client.cancel(list(futures), force=True)
         raise
     finally:
-        stop.__exit__()
         bar.close()
         client.close()
         if cluster is not None:
@@ -208,8 +204,8 @@ def plot_statistic(frame, grid: dict[str, list[Any]], statistic: str, path: Path
         raise ValueError(f"no statistic '{statistic}' in the results; the chapter records: {', '.join(known)}")
     names = list(grid)
     data = frame[frame.status != "failed"].copy()
-    data[names[0]] = data[names[0]].astype(str) if not all(isinstance(v, (int, float)) for v in grid[names[0]]) \
-        else data[names[0]]
+    if not all(isinstance(v, (int, float)) for v in grid[names[0]]):
+        data[names[0]] = data[names[0]].astype(str)  # lists, strings: one category each
     hue = names[1] if len(names) > 1 else ("run" if data.run.nunique() > 1 else None)
     if hue:
         data[hue] = data[hue].astype(str)
