@@ -137,9 +137,9 @@ n_per_base = 50  # training images per base category
 n_profile = 20  # profile images per category (RoA, K and the rule learner's reference pool)
 width = 32  # attribute channels (second conv layer)
 c1 = 16  # first-layer channels
-train_epochs = 8  # passes over the base training images
+train_epochs = 12  # passes over the base training images
 batch_size = 128  # minibatch size
-lr = 0.003  # Adam step size
+lr = 0.01  # Adam step size
 k_threshold = 0.8  # nearest-centroid accuracy that defines the description length K
 rule_max_len = 2  # longest conjunction in the rule hypothesis space
 rule_noise = 0.05  # epsilon, the rule learner's probability that an example is off-rule
@@ -191,6 +191,8 @@ for name, group in (("n_val_concepts", P.n_val_concepts), ("n_novel", n_test)):
         raise gu.ParameterError("n_query_neg", f"needs at most {(group - 1) * POOL_EP} negatives "
                                 f"({group} concepts in a group × {POOL_EP} episode images), got {P.n_query_neg}")
 device = gu.device()
+if device.type == "cpu":
+    torch.set_num_threads(1)  # small convolutions: a second thread mostly spins, above all on shared cores
 seed_list = [P.seed + s for s in range(P.seeds)]
 print(f"{n_base} base and {P.n_novel} novel categories ({P.n_val_concepts} validation, {n_test} test); "
       f"{n_base * P.n_per_base} training images per seed; device {device}")
@@ -839,6 +841,11 @@ record = gu.report_verdict(
 #   `k_threshold` = 0.8 is the card's choice, not the paper's. In the official code the masked *feature map* goes
 #   through ResNet's average pool and trained head; here the pooled vector is masked and a nearest-centroid head
 #   is used for novel concepts (compared with the trained head on base categories above).
+# - **Training budget: changed from the card before the first `cpu` run.** The card's `cpu` training (Adam
+#   lr 0.003, 8 epochs, 296 steps) left the held-out base accuracy at 0.70 and 0.58 on two seeds in a
+#   training-only calibration (no correlation was computed), below the card's own 0.8 check; lr 0.01 with 12
+#   epochs (444 steps) gave 0.96 and 0.94. Those are the defaults; the rule was not changed. The choice read only
+#   the networks' accuracy on their own (base) task, never a novel concept.
 # - **No natural images.** Six real datasets of rising visual complexity are replaced by one procedural family
 #   with compositional categories, so concepts differ in how the representation happens to encode them, not in
 #   their real-world complexity. The network is a two-layer CNN, not a ResNet-18.
