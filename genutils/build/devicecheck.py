@@ -32,7 +32,10 @@ def _alarm(signum, frame):
 
 
 def check_chapter(path: Path | str, seconds: int = 10) -> dict:
-    """Run the chapter's cells at its smoke values on the meta device; report where and why it stopped."""
+    """Run the chapter's cells at its smoke values on the meta device; report where and why it stopped.
+
+    `seconds` limits the cells from the parameters cell on (the imports before it run unlimited).
+    """
     import jupytext
     from IPython.core.inputtransformer2 import TransformerManager
 
@@ -45,9 +48,12 @@ def check_chapter(path: Path | str, seconds: int = 10) -> dict:
     namespace: dict = {"__name__": "__main__"}
     report = {"cells": len(cells), "cells_run": 0, "stopped_by": "", "mismatch": False}
     signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(seconds)
     try:
         for i, cell in enumerate(cells):
+            if i == at:
+                # The clock starts at the parameters cell: the cells before it import, and an import cut
+                # short by the alarm would leave half-initialised modules behind for every later chapter.
+                signal.alarm(seconds)
             exec(compile(transform(cell.source), str(path), "exec"), namespace)
             if i == at:
                 namespace.update(chapter.profiles.get("smoke", {}))
