@@ -332,7 +332,7 @@ def train_stack(p: dict, loss_fn, tensors: list[torch.Tensor], epochs: int, orde
     opt = torch.optim.AdamW(list(p.values()), lr=LR, weight_decay=WD)
     k, n = tensors[0].shape[:2]
     gen = torch.Generator().manual_seed(order_seed)
-    rows = torch.arange(k)[:, None]
+    rows = torch.arange(k, device=device)[:, None]
     for _ in range(epochs):
         perm = torch.argsort(torch.rand(k, n, generator=gen), dim=1).to(device)
         for i in range(0, n, BATCH):
