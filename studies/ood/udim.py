@@ -95,7 +95,7 @@ gu.set_theme()
 # %% tags=["parameters"]
 seed = 0  # base seed; seed s uses seed + s for its split, initialisation and batch order
 sources = ["clean"]  # source domains, each run separately (targets are the other four)
-epochs = 20  # training epochs, read at the last epoch (all arms)
+epochs = 30  # training epochs, read at the last epoch (all arms)
 batch_size = 64  # batch size
 lr = 0.003  # Adam learning rate of the SAM-family arms
 rho = 0.05  # SAM radius used by udim (and by the landscape diagnostic)
