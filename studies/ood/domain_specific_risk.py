@@ -491,6 +491,25 @@ record = gu.report_verdict(
 )
 
 # %% [markdown]
+# ### Reading of the `cpu` run (version 2)
+#
+# 5 seeds, 4 held-out domains; about 180 s of CPU per run (1,100 s of wall time each while eight other jobs
+# shared the 2 cores).
+#
+# - **Main run: `contradicted`, by leg C.** The family has a large adaptivity gap (the sibling-head oracle beats
+#   ERM by 0.221 [0.120, 0.322]) and DRM's routing finds the sibling for 38% of held-out samples, but neither
+#   mechanism leg clears zero: A (DRM − ERM+steer) = +0.013 [−0.033, +0.059], B (DRM-select − Ensemble) = +0.009
+#   [−0.028, +0.046]. Per domain the picture is mixed: DRM wins clearly where ERM is lost (held-out D2: 0.283
+#   against 0.082; D0: 0.356 against 0.316) and loses clearly where ERM is right (D1: 0.586 against 0.784). And
+#   the source domains are not kept: per-sample min-entropy routing sends source samples to the wrong family's
+#   head often enough that DRM-select scores 0.756 on the source validation split against ERM's 0.882
+#   (C = −0.126 [−0.148, −0.103]), the opposite of the paper's "comparable or superior accuracies on all source
+#   domains". The headline comparison acc(DRM) − acc(ERM) is +0.021 [−0.022, +0.064].
+# - **Falsification run (`n_families` 1): `inconclusive`.** The gap check fails as designed (−0.008); without
+#   the gap DRM-select keeps the sources (C = −0.005) and B is small but positive (+0.032 [+0.006, +0.057]),
+#   A is zero. Held-out D3 (blurred, shifted, damped) is hard for every arm in both runs (below chance in the
+#   main run, where its cue map is the derangement and no arm reads its family correctly).
+#
 # ## Faithfulness notes
 #
 # - DomainBed images and ResNet-50 are replaced by MNIST-1D domains and an MLP. The adaptivity gap is built into the
