@@ -669,7 +669,9 @@ record = gu.report_verdict(
 #   NLL under shift is 3.14 nats against 2.25 (training-prior Bayes), 1.55 (true prior) and 11.1 (plug-in).
 #   So the departure seen is the "just breaking on large-|w| prompts" reading the card warns about, not an
 #   adaptation toward a prior-free learner: consistent with the paper's negative statement, but not evidence
-#   of a different inference procedure.
+#   of a different inference procedure. R's denominator comes mostly from t = 3–6, where the plug-in nearly
+#   interpolates $t-1 \approx d$ noisy pairs (Figure 3, right: 22 at t = 4); there the transformer is *closer* to
+#   $\mu_B$ than the plug-in, and from t = 7 on it is farther than either reference and stays there.
 # - **Falsification run (`train_scales` = [1, 3]): `inconclusive`.** With the wider training prior the model
 #   did not reach the precondition in the same 3,200 steps (ρ_ID 1.11, Δ_ID 0.45, V_ID 1.02; probe NLL 1.89
 #   against the Bayes predictor's 1.48), so its R = 1.75 and ΔR interval [−0.05, 1.33] decide nothing. It is
