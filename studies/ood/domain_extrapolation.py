@@ -619,7 +619,28 @@ record = gu.report_verdict(
 # %% [markdown]
 # ### Reading of the `cpu` run
 #
-# Not yet run under this rule.
+# Both runs were executed once under the rule above (committed before them), 5 seeds each, `steps` 400. Together
+# (the two runs in parallel) 272 s user + 93 s system CPU time, about 180 s per run, and 9.5 minutes of wall time on
+# the shared 2-core machine (load 9–17). So a run is somewhat **over** the card's 150 s one-thread target.
+#
+# - **Main run: `inconclusive`** (both checks hold: ERM's in-domain − test accuracy 0.226; Render-check reaches
+#   0.788 × ERM's in-domain accuracy). Extrap-gen − Interp-gen = −0.027 [−0.061, +0.007], − ERM = −0.015
+#   [−0.054, +0.024], − Mixup = −0.016 [−0.046, +0.014], − MixStyle = +0.000 [−0.030, +0.030]: no comparison
+#   favours the treatment, and none is below zero with confidence, so neither `supported` nor `contradicted`.
+#   Mean test accuracies: ERM 0.151, Mixup 0.152, MixStyle 0.136, Interp-gen 0.163, Extrap-gen 0.136,
+#   Data-free 0.109 (Data-free − ERM = −0.042 [−0.083, −0.000]); the largest per-domain gap is on the
+#   frequency-shifted domain, Extrap-gen − Interp-gen = −0.108.
+# - **Falsification run (`extrap_range = train`): `inconclusive`**, with Extrap-gen − Interp-gen = +0.002
+#   [−0.012, +0.016] — the two arms now draw from the same box and agree, as expected; − ERM = +0.015
+#   [−0.020, +0.050], − MixStyle = +0.030 [+0.008, +0.052].
+# - **How to read it: the instrument is weak, not the claim refuted.** At 400 steps the card's small CNN (two convs,
+#   global average pooling) reaches only 0.377 in-domain accuracy on MNIST-1D and 0.10–0.20 on the test domains
+#   (chance 0.10); the learning-rate choice is the larger of the two almost everywhere (0.003), a sign of
+#   under-training. Extrap-gen's in-domain accuracy (0.248, against 0.359 for Interp-gen) shows that, at this
+#   budget, the wide synthetic styles cost the model more capacity than they return, and Data-free does not learn
+#   at all (in-domain 0.101). A fair test of the claim needs models that learn MNIST-1D well first: the card's
+#   1500 steps (or the gpu profile's 6000), or a larger learning-rate grid, with the same rule. Neither was run here
+#   (no device was lent to this task, and the CPU budget did not allow it).
 #
 # ## Faithfulness notes
 #
@@ -644,4 +665,5 @@ record = gu.report_verdict(
 #
 # ## Rule history
 #
-# - Version 1 (this one), committed before the first `cpu` run: the card's rule.
+# - Version 1 (this one), committed before the first `cpu` run: the card's rule. Its first `cpu` verdicts: main
+#   `inconclusive`, falsification `inconclusive` (above).
