@@ -52,6 +52,14 @@ def test_chapter_follows_the_convention(chapter):
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=IDS)
+def test_parameter_comments_hold_no_equals_sign(chapter):
+    """papermill reads the parameters cell line by line and cannot parse a comment holding `=` (README)."""
+    cell = next(c for c in jupytext.read(chapter.path).cells if "parameters" in c.metadata.get("tags", []))
+    bad = [line for line in cell.source.splitlines() if "#" in line and "=" in line.split("#", 1)[1]]
+    assert not bad, f"comments in the parameters cell contain '=': {bad}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=IDS)
 def test_chapter_declares_a_falsification_run(chapter):
     assert chapter.null, "declare genbook 'null': the parameter values that remove the cause the paper names"
     assert len(chapter.null_reason.split()) >= 5, "null_reason: one sentence saying which cause the values remove"

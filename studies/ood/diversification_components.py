@@ -117,16 +117,16 @@ n_train = 2000  # labelled training samples
 n_unlabeled = 2000  # unlabeled samples per spurious ratio
 n_select = 32  # labelled balanced samples for choosing a head
 n_test = 4000  # balanced test samples
-train_spurious_ratio = 1.0  # P(s = y) in the labelled training data (0.5 removes the shortcut)
+train_spurious_ratio = 1.0  # P(s equals y) in the labelled training data (0.5 removes the shortcut)
 spurious_strength = 2.0  # amplitude of the spurious block along its direction
-ratios = [0.0, 0.25, 0.5, 0.75, 0.9]  # spurious ratios r = P(s = y) of the unlabeled data
+ratios = [0.0, 0.25, 0.5, 0.75, 0.9]  # spurious ratios r, the P(s equals y) of the unlabeled data
 far_ratio = 0.9  # the ratio away from both sweet spots, for the heads test
 many_heads = 8  # number of heads (models, for D-BAT) in the heads test
 width = 128  # trunk width
 steps = 800  # Adam steps per model
 lr = 0.001  # Adam step size, every arm
 div_weight = 1.0  # the diversity weights of both methods (fixed a priori, never tuned)
-div_weight_sweep = []  # descriptive sweep of div_weight (empty = off)
+div_weight_sweep = []  # descriptive sweep of div_weight (empty: off)
 seeds = 5  # independent runs
 
 # %%

@@ -110,7 +110,7 @@ n_train_domains = 3  # source domains (descriptors inside the training box B)
 n_per_domain = 1000  # real samples per source domain (20% held out for model selection)
 n_test_domains = 6  # unseen test domains
 n_test_per_domain = 1000  # samples per test domain
-test_margin = 1.0  # test coordinates lie >= (1 + test_margin) half-widths from the centre of B
+test_margin = 1.0  # test coordinates lie at least (1 + test_margin) half-widths from the centre of B
 prior_scale = 4.0  # K's half-width / B's half-width (the "knowledge" prior)
 extrap_range = "outside"  # where Extrap-gen draws descriptors: outside (K minus B) or train (B; falsification)
 n_synth_domains = 16  # synthetic domains per generator arm
@@ -120,7 +120,7 @@ steps = 400  # Adam steps per model (every arm; the card's 1500 cut for the CPU 
 eval_every = 50  # checkpoint interval for early stopping
 lr_grid = [0.001, 0.003]  # learning rates tried for every arm
 mixup_alphas = [0.2, 0.4]  # Mixup's two settings (at the ERM-chosen learning rate)
-synth_domain_sweep = []  # descriptive sweep of n_synth_domains for Extrap-gen (empty = off)
+synth_domain_sweep = []  # descriptive sweep of n_synth_domains for Extrap-gen (empty: off)
 seeds = 5  # independent runs
 
 # %%
